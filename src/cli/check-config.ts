@@ -1,0 +1,28 @@
+import { Command } from 'commander';
+import { DEFAULT_CONFIG_YAML } from '../config/example.js';
+import { problemsOf, readConfig } from './config-loading.js';
+
+export function checkConfigCommand(): Command {
+  return new Command('check-config')
+    .description('validate the config and list every problem (exit 0 when it is valid)')
+    .option('-c, --config <file>', 'config file (else $HBD_CONFIG, else ~/.hb.yaml, else built-in defaults)')
+    .option('--example', 'print a documented example config with every key and its default')
+    .action((options: { config?: string; example?: boolean }) => {
+      if (options.example) {
+        process.stdout.write(DEFAULT_CONFIG_YAML);
+        return;
+      }
+      let loaded: ReturnType<typeof readConfig>;
+      try {
+        loaded = readConfig(options.config);
+      } catch (error) {
+        const problems = problemsOf(error);
+        process.stderr.write(`hbd: the config has ${problems.length} problem(s):\n`);
+        for (const problem of problems) process.stderr.write(`  ${problem}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
+      process.stdout.write(`ok: ${loaded.source ?? 'no config file; built-in defaults'}\n`);
+    });
+}

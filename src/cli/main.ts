@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { checkConfigCommand } from './check-config.js';
+import { hostsCommand } from './hosts.js';
+import { keygenCommand } from './keygen.js';
+import { sendCommand } from './send.js';
+import { serveCommand } from './serve.js';
+
+const program = new Command('hbd')
+  .description('hbd, the heartbeat daemon: knows which hosts are up, went quiet, or came back')
+  .version(process.env.npm_package_version ?? '0.1.0')
+  .showHelpAfterError()
+  // `hbd -c FILE -f -v` (no subcommand) means `hbd serve -c FILE -f -v`, as with the older daemon.
+  .addCommand(serveCommand(), { isDefault: true })
+  .addCommand(sendCommand())
+  .addCommand(keygenCommand())
+  .addCommand(checkConfigCommand())
+  .addCommand(hostsCommand());
+
+await program.parseAsync(process.argv);

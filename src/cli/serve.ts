@@ -1,0 +1,101 @@
+import { Command } from 'commander';
+import { describeReloadChanges } from '../config/reload.js';
+import { createLog } from '../log.js';
+import { startDaemon } from '../main.js';
+import { loadConfigOrExit, problemsOf, readConfig } from './config-loading.js';
+
+/** Most a clean shutdown may take before hbd gives up waiting and exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+interface ServeOptions {
+  config?: string;
+  foreground?: boolean;
+  verbose?: boolean;
+}
+
+export function serveCommand(): Command {
+  return new Command('serve')
+    .description('run the daemon in the foreground')
+    .option('-c, --config <file>', 'config file (else $HBD_CONFIG, else ~/.hb.yaml, else built-in defaults)')
+    .option('-f, --foreground', 'run in the foreground (always the case; kept for older init scripts)')
+    .option('-v, --verbose', 'log at debug level')
+    .addHelpText(
+      'after',
+      '\nSignals: SIGHUP reloads the config and reopens the log file; SIGTERM or SIGINT stop cleanly.',
+    )
+    .action((options: ServeOptions) => serve(options));
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const loaded = loadConfigOrExit(options.config);
+  let config = loaded.config;
+  const logging = createLog({
+    format: config.logfmt,
+    level: options.verbose ? 'debug' : config.log_level,
+    file: config.logfile,
+  });
+  const { log } = logging;
+  for (const warning of loaded.warnings) log.warn(warning);
+  log.info(`config: ${loaded.source ?? 'built-in defaults'}`);
+
+  let daemon: Awaited<ReturnType<typeof startDaemon>>;
+  try {
+    daemon = await startDaemon(config, { log });
+  } catch (error) {
+    log.fatal({ err: error }, `hbd cannot start: ${(error as Error).message}`);
+    logging.flush();
+    process.exit(1);
+  }
+
+  process.on('SIGHUP', () => {
+    logging.reopen();
+    let next: ReturnType<typeof readConfig>;
+    try {
+      next = readConfig(options.config);
+    } catch (error) {
+      // A bad config must not stop a running daemon: report it and keep going.
+      const problems = problemsOf(error);
+      log.error({ problems }, `config reload refused, keeping the running config: ${problems.join('; ')}`);
+      return;
+    }
+    try {
+      const changes = describeReloadChanges(config, next.config);
+      for (const warning of next.warnings) log.warn(warning);
+      daemon.reload(options.verbose ? { ...next.config, log_level: 'debug' } : next.config);
+      config = next.config;
+      log.info({ applied: changes.live }, `config reloaded; applied: ${changes.live.join(', ') || 'nothing changed'}`);
+      if (changes.needRestart.length > 0) {
+        log.warn({ needRestart: changes.needRestart }, `restart hbd to apply: ${changes.needRestart.join(', ')}`);
+      }
+    } catch (error) {
+      log.error({ err: error }, 'config reload failed; keeping the running config');
+    }
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting anyway');
+      logging.flush();
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    daemon.stop().then(
+      () => {
+        log.info('stopped');
+        logging.flush();
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'error while stopping');
+        logging.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+}

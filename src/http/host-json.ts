@@ -1,0 +1,34 @@
+import { publishAddresses } from '../state/addresses.js';
+import type { HostRecord } from '../state/host-table.js';
+import type { Monitor } from '../state/monitor.js';
+
+/** The API's (and the WebSocket's) view of a host. Times are RFC 3339. */
+export function hostJson(monitor: Monitor, slot: number) {
+  const host: HostRecord = monitor.table.record(slot);
+  const withSeq = host.received + host.lost;
+  return {
+    name: host.name,
+    state: host.state,
+    status: host.status,
+    msg: host.msg,
+    fields: host.fields,
+    addr: host.addr,
+    publish: publishAddresses(host),
+    signed: host.signed,
+    first_seen: rfc3339(host.firstSeen),
+    last_seen: rfc3339(host.lastSeen),
+    interval: monitor.intervalOf(slot),
+    grace: monitor.graceOf(slot),
+    every: host.every,
+    seq: host.lastSeq,
+    received: host.received,
+    lost: host.lost,
+    loss: withSeq === 0 ? null : Math.round((host.lost / withSeq) * 10_000) / 10_000,
+  };
+}
+
+export type HostJson = ReturnType<typeof hostJson>;
+
+export function rfc3339(ms: number): string {
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,59 @@
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { IngestStats } from '../ingest/stats.js';
+import { DROP_REASONS } from '../protocol/types.js';
+import { HOST_STATES } from '../state/events.js';
+import type { HostTable } from '../state/host-table.js';
+
+/**
+ * The Prometheus registry. The ingest path keeps plain counters (cheaper than a
+ * labelled `inc` per datagram); they are read here only when /metrics is scraped.
+ */
+export function createMetrics(deps: { stats: IngestStats; table: HostTable }): Registry {
+  const registry = new Registry();
+  const { stats, table } = deps;
+
+  new Counter({
+    name: 'hbd_datagrams_received_total',
+    help: 'UDP datagrams received on the heartbeat port, good or bad.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.received);
+    },
+  });
+  new Counter({
+    name: 'hbd_heartbeats_accepted_total',
+    help: 'Heartbeats that passed every check and updated a host.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(stats.accepted);
+    },
+  });
+  new Counter({
+    name: 'hbd_datagrams_dropped_total',
+    help: 'Datagrams dropped, by reason (see the hb/1 protocol).',
+    labelNames: ['reason'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const reason of DROP_REASONS) this.inc({ reason }, stats.dropped[reason]);
+    },
+  });
+  new Gauge({
+    name: 'hbd_hosts',
+    help: 'Known hosts, by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>(HOST_STATES.map((state) => [state, 0]));
+      for (const slot of table.slots()) {
+        const state = table.getState(slot);
+        counts.set(state, (counts.get(state) ?? 0) + 1);
+      }
+      for (const [state, count] of counts) this.set({ state }, count);
+    },
+  });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}

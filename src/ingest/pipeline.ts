@@ -1,0 +1,63 @@
+import { decodeDatagram } from '../protocol/decode.js';
+import type { Clock } from '../state/clock.js';
+import type { Monitor } from '../state/monitor.js';
+import type { DropLog } from './drop-log.js';
+import type { Gatekeeper } from './gatekeeper.js';
+import type { IngestStats } from './stats.js';
+
+/** datagram → decode → admit → state. Synchronous, so each datagram is fully applied or fully dropped. */
+export class IngestPipeline {
+  readonly stats: IngestStats;
+  #gatekeeper: Gatekeeper;
+  readonly #monitor: Monitor;
+  readonly #clock: Clock;
+  readonly #dropLog: DropLog;
+
+  constructor(deps: {
+    stats: IngestStats;
+    gatekeeper: Gatekeeper;
+    monitor: Monitor;
+    clock: Clock;
+    dropLog: DropLog;
+  }) {
+    this.stats = deps.stats;
+    this.#gatekeeper = deps.gatekeeper;
+    this.#monitor = deps.monitor;
+    this.#clock = deps.clock;
+    this.#dropLog = deps.dropLog;
+  }
+
+  /** Takes effect for the next datagram (config reload). */
+  setGatekeeper(gatekeeper: Gatekeeper): void {
+    this.#gatekeeper = gatekeeper;
+  }
+
+  handle(datagram: Uint8Array, source: string): void {
+    this.stats.received++;
+    const decoded = decodeDatagram(datagram);
+    if (!decoded.ok) {
+      this.#drop(decoded.reason, decoded.detail, source);
+      return;
+    }
+    const hb = decoded.value;
+    const { table } = this.#monitor;
+    const slot = table.find(hb.host);
+    const lastTs = slot < 0 ? undefined : table.lastTs[slot]!;
+    const admission = this.#gatekeeper.admit(
+      hb,
+      lastTs === undefined || Number.isNaN(lastTs) ? undefined : lastTs,
+      this.#clock.wall() / 1000,
+    );
+    if (!admission.ok) {
+      this.#drop(admission.reason, admission.detail, source);
+      return;
+    }
+    this.stats.accepted++;
+    this.#monitor.beat(hb, source, admission.signed);
+  }
+
+  #drop(reason: Parameters<DropLog['dropped']>[0], detail: string, source: string): void {
+    this.stats.dropped[reason]++;
+    this.#dropLog.dropped(reason, detail, source, this.#clock.mono());
+  }
+}

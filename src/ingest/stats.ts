@@ -1,0 +1,16 @@
+import { DROP_REASONS, type DropReason } from '../protocol/types.js';
+
+/** Counters of the ingest path, read by /metrics and the benchmark. */
+export class IngestStats {
+  received = 0;
+  accepted = 0;
+  readonly dropped: Record<DropReason, number> = Object.fromEntries(
+    DROP_REASONS.map((reason) => [reason, 0]),
+  ) as Record<DropReason, number>;
+
+  get droppedTotal(): number {
+    let total = 0;
+    for (const reason of DROP_REASONS) total += this.dropped[reason];
+    return total;
+  }
+}

@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Bus } from './bus.js';
+import { hostPolicy } from './config/host-policy.js';
+import type { Config } from './config/schema.js';
+import { createApi } from './http/app.js';
+import { hostJson } from './http/host-json.js';
+import { createMetrics } from './http/metrics.js';
+import { DropLog } from './ingest/drop-log.js';
+import { Gatekeeper } from './ingest/gatekeeper.js';
+import { IngestPipeline } from './ingest/pipeline.js';
+import { IngestStats } from './ingest/stats.js';
+import { listenUdp, type UdpListener } from './ingest/udp.js';
+import type { Logger } from './log.js';
+import { type Clock, systemClock } from './state/clock.js';
+import { Committer } from './state/committer.js';
+import { DeadlineWheel } from './state/deadline-wheel.js';
+import { HostTable } from './state/host-table.js';
+import { Monitor, type TimingPolicy } from './state/monitor.js';
+import { type Journal, openJournal } from './store/journal.js';
+import createSqliteStore from './store/sqlite.js';
+import type { Store } from './store/store.js';
+import { LiveFeed } from './ws/live-feed.js';
+
+/** How often deadlines are checked: a host goes late or down at most this long after its deadline. */
+const SWEEP_MS = 100;
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+export interface RunningDaemon {
+  readonly udp: { host: string; port: number };
+  readonly http: { host: string; port: number; url: string };
+  readonly bus: Bus;
+  readonly monitor: Monitor;
+  readonly stats: IngestStats;
+  /** Applies what can change live; the caller logs the rest as needing a restart. */
+  reload(next: Config): void;
+  /** Stops ingest, flushes state, closes everything; resolves when done. */
+  stop(): Promise<void>;
+}
+
+export interface DaemonDeps {
+  log: Logger;
+  clock?: Clock;
+}
+
+/** The composition root: builds every part from the config, starts them, and stops them in reverse. */
+export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Promise<RunningDaemon> {
+  const { log } = deps;
+  const clock = deps.clock ?? systemClock;
+  let config = initialConfig;
+  const startedAt = clock.wall();
+
+  const store: Store = createSqliteStore({ path: config.pickfile });
+  const bus = new Bus((topic, error) => log.error({ err: error, topic }, `a ${topic} subscriber failed`));
+  const table = new HostTable();
+  const wheel = new DeadlineWheel(SWEEP_MS, clock.mono());
+  const committer = new Committer({
+    store,
+    table,
+    bus,
+    onError: (error) => log.error({ err: error }, 'cannot write to the state store; will retry'),
+  });
+  const monitor = new Monitor({ table, wheel, clock, sink: committer, bus, timing: timingOf(config) });
+  monitor.restore(store.loadHosts());
+  pruneHistory(store, config, clock, log);
+
+  let journal: Journal | undefined;
+  if (config.journal) {
+    const opened = openJournal({
+      path: config.journal.path,
+      maxBytes: config.journal.max_bytes,
+      keep: config.journal.keep,
+      onError: (error) => log.error({ err: error }, 'cannot write the heartbeat journal'),
+    });
+    bus.on('heartbeat', (notice) => opened.append(notice));
+    journal = opened;
+  }
+
+  const stats = new IngestStats();
+  const pipeline = new IngestPipeline({
+    stats,
+    gatekeeper: gatekeeperOf(config),
+    monitor,
+    clock,
+    dropLog: new DropLog(log),
+  });
+
+  const timers = [
+    setInterval(() => monitor.sweep(), SWEEP_MS),
+    setInterval(() => pruneHistory(store, config, clock, log), PRUNE_EVERY_MS),
+  ];
+  for (const timer of timers) timer.unref();
+
+  const feed = new LiveFeed({
+    bus,
+    snapshot: () => Array.from(table.slots(), (slot) => hostJson(monitor, slot)),
+  });
+  const api = createApi({
+    monitor,
+    store,
+    metrics: createMetrics({ stats, table }),
+    apiToken: () => config.api_token,
+    startedAt,
+    onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),
+  });
+
+  let udp: UdpListener | undefined;
+  let server: http.Server | undefined;
+  try {
+    udp = await listenUdp({
+      host: config.hb_host,
+      port: config.hb_port,
+      receiveBufferSize: config.udp_rcvbuf,
+      onDatagram: (datagram, source) => pipeline.handle(datagram, source),
+      onError: (error) => log.error({ err: error }, 'heartbeat socket error'),
+    });
+    server = await listenHttp(config, getRequestListener(api.fetch), feed);
+  } catch (error) {
+    await udp?.close();
+    feed.close();
+    for (const timer of timers) clearInterval(timer);
+    committer.close();
+    journal?.close();
+    store.close();
+    throw error;
+  }
+
+  // Linux reports twice what was set (the kernel's bookkeeping share); halve it to compare.
+  const granted = udp.receiveBufferSize / 2;
+  if (config.udp_rcvbuf > 0 && granted < config.udp_rcvbuf) {
+    log.warn(
+      { requested: config.udp_rcvbuf, granted },
+      `the kernel granted a ${granted}-byte UDP receive buffer instead of ${config.udp_rcvbuf}: ` +
+        'raise net.core.rmem_max to absorb bursts',
+    );
+  }
+  const httpAddress = server.address() as AddressInfo;
+  const scheme = config.tls_cert ? 'https' : 'http';
+  const httpHost = httpAddress.family === 'IPv6' ? `[${httpAddress.address}]` : httpAddress.address;
+  const running: RunningDaemon = {
+    udp: udp.address,
+    http: {
+      host: httpAddress.address,
+      port: httpAddress.port,
+      url: `${scheme}://${httpHost}:${httpAddress.port}`,
+    },
+    bus,
+    monitor,
+    stats,
+    reload(next: Config) {
+      config = next;
+      monitor.setTiming(timingOf(next));
+      pipeline.setGatekeeper(gatekeeperOf(next));
+      log.level = next.log_level;
+    },
+    async stop() {
+      // Stop hearing first, so nothing arrives after the final flush.
+      await udp.close();
+      for (const timer of timers) clearInterval(timer);
+      feed.close();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Keep-alive connections would hold close() open until they time out.
+      server.closeAllConnections();
+      await closed;
+      committer.close();
+      journal?.close();
+      store.close();
+    },
+  };
+  log.info(
+    {
+      udp: `${udp.address.host}:${udp.address.port}`,
+      http: running.http.url,
+      hosts: table.size,
+      store: config.pickfile,
+    },
+    `hbd is listening for heartbeats on udp ${udp.address.host} port ${udp.address.port}, ` +
+      `API on ${running.http.url}, ${table.size} hosts known`,
+  );
+  return running;
+}
+
+function timingOf(config: Config): TimingPolicy {
+  return { interval: config.interval, grace: config.grace, overrideFor: hostPolicy(config) };
+}
+
+function gatekeeperOf(config: Config): Gatekeeper {
+  return new Gatekeeper({ auth: config.auth, keys: config.keys, maxSkew: config.max_skew });
+}
+
+function pruneHistory(store: Store, config: Config, clock: Clock, log: Logger): void {
+  try {
+    const removed = store.prune({
+      olderThan: clock.wall() - config.history.days * 86_400_000,
+      maxEvents: config.history.max_events,
+    });
+    if (removed > 0) log.debug({ removed }, 'pruned old events');
+  } catch (error) {
+    log.error({ err: error }, 'cannot prune old events');
+  }
+}
+
+async function listenHttp(
+  config: Config,
+  listener: http.RequestListener,
+  feed: LiveFeed,
+): Promise<http.Server> {
+  const server =
+    config.tls_cert && config.tls_key
+      ? https.createServer({ cert: readFileSync(config.tls_cert), key: readFileSync(config.tls_key) }, listener)
+      : http.createServer(listener);
+  server.on('upgrade', (request, socket, head) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (path === '/ws') feed.handleUpgrade(request, socket, head);
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.hbd_port, config.hbd_host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}

@@ -1,0 +1,42 @@
+import type { Status } from '../protocol/types.js';
+
+export const HOST_STATES = ['up', 'late', 'down', 'left'] as const;
+/**
+ * - up: a heartbeat arrived within the host's interval
+ * - late: the interval passed, the grace has not
+ * - down: interval + grace passed without a heartbeat
+ * - left: the host said `status=bye`; its silence is expected
+ */
+export type HostState = (typeof HOST_STATES)[number];
+
+/**
+ * - state: the host moved between up/late/down/left (from is null for a new host)
+ * - status: the status it reports changed between ok/warn/fail
+ * - forget: the host was removed by an operator
+ */
+export type HostEventKind = 'state' | 'status' | 'forget';
+
+/** A transition. Stored before anyone is told about it, so a reported event is never lost. */
+export interface HostEvent {
+  /** Store-assigned, increasing; 0 until stored. */
+  id: number;
+  /** Wall time, ms since the epoch. */
+  at: number;
+  host: string;
+  kind: HostEventKind;
+  from: string | null;
+  to: string | null;
+  reason: string;
+}
+
+/** An accepted heartbeat, as told to live subscribers (not stored one by one). */
+export interface HeartbeatNotice {
+  host: string;
+  at: number;
+  status: Status;
+  msg: string | null;
+  fields: Readonly<Record<string, string>>;
+  addr: string;
+  signed: boolean;
+  seq: number | null;
+}

@@ -1,0 +1,275 @@
+import type { Bus } from '../bus.js';
+import type { Heartbeat, Status } from '../protocol/types.js';
+import type { Clock } from './clock.js';
+import type { DeadlineWheel } from './deadline-wheel.js';
+import type { HostEvent, HostState } from './events.js';
+import type { HostRecord, HostTable } from './host-table.js';
+import { extrasOf } from './host-table.js';
+
+/** Interval and grace in seconds: the defaults, and the per-host overrides from the config. */
+export interface TimingPolicy {
+  interval: number;
+  grace: number;
+  overrideFor(host: string): { interval?: number; grace?: number };
+}
+
+/** Where the monitor hands what must be stored; see `Committer`. */
+export interface ChangeSink {
+  /** `urgent`: store it before the next event-loop turn rather than within a second. */
+  hostChanged(slot: number, urgent: boolean): void;
+  hostForgotten(name: string): void;
+  recordEvent(event: Omit<HostEvent, 'id'>): void;
+}
+
+/**
+ * The host state machine: heartbeats move hosts to `up` (or `left`), deadlines move
+ * them to `late` and `down`. It owns no timer; `sweep()` is called on a short tick.
+ */
+export class Monitor {
+  readonly table: HostTable;
+  readonly #wheel: DeadlineWheel;
+  readonly #clock: Clock;
+  readonly #sink: ChangeSink;
+  readonly #bus: Bus;
+  #timing: TimingPolicy;
+
+  constructor(deps: {
+    table: HostTable;
+    wheel: DeadlineWheel;
+    clock: Clock;
+    sink: ChangeSink;
+    bus: Bus;
+    timing: TimingPolicy;
+  }) {
+    this.table = deps.table;
+    this.#wheel = deps.wheel;
+    this.#clock = deps.clock;
+    this.#sink = deps.sink;
+    this.#bus = deps.bus;
+    this.#timing = deps.timing;
+  }
+
+  /** Seconds: the config's override, else what the host announced, else the default. */
+  intervalOf(slot: number): number {
+    const override = this.table.intervalOverride[slot]!;
+    if (!Number.isNaN(override)) return override;
+    const every = this.table.every[slot]!;
+    return Number.isNaN(every) ? this.#timing.interval : every;
+  }
+
+  graceOf(slot: number): number {
+    const override = this.table.graceOverride[slot]!;
+    return Number.isNaN(override) ? this.#timing.grace : override;
+  }
+
+  /** Applies an accepted heartbeat. `signed`: its signature was verified. */
+  beat(hb: Heartbeat, addr: string, signed: boolean): void {
+    const { table } = this;
+    const wallNow = this.#clock.wall();
+    const monoNow = this.#clock.mono();
+    let slot = table.find(hb.host);
+    const isNew = slot < 0;
+    if (isNew) {
+      slot = table.add(hb.host, wallNow, monoNow);
+      this.#applyOverrides(slot);
+    }
+    const previousState = table.getState(slot);
+    const previousStatus = table.getStatus(slot);
+    const silence = wallNow - table.lastSeen[slot]!;
+
+    table.lastSeen[slot] = wallNow;
+    table.lastBeat[slot] = monoNow;
+    if (table.addr[slot] !== addr) table.addr[slot] = addr;
+    table.extras[slot] = extrasOf(hb);
+    table.signed[slot] = signed ? 1 : 0;
+    if (signed && hb.ts !== undefined) table.lastTs[slot] = hb.ts;
+    if (hb.every !== undefined) table.every[slot] = hb.every;
+    if (hb.seq !== undefined) this.#countSeq(slot, hb.seq);
+    table.setStatus(slot, hb.status);
+
+    const state: HostState = hb.status === 'bye' ? 'left' : 'up';
+    let changed = false;
+    if (isNew) {
+      this.#record(slot, wallNow, 'state', null, state, `first heartbeat, from ${addr}`);
+      changed = true;
+    } else if (previousState !== state) {
+      const reason =
+        state === 'left'
+          ? withMsg('said bye', hb.msg)
+          : `heartbeat from ${addr} after ${formatDuration(silence)} of silence`;
+      this.#record(slot, wallNow, 'state', previousState, state, reason);
+      changed = true;
+    }
+    if (isProblemStatusChange(isNew ? null : previousStatus, hb.status)) {
+      this.#record(
+        slot,
+        wallNow,
+        'status',
+        isNew ? null : previousStatus,
+        hb.status,
+        withMsg('reported', hb.msg),
+      );
+      changed = true;
+    }
+    table.setState(slot, state);
+
+    if (state === 'up') {
+      this.#wheel.scheduleNoLaterThan(slot, monoNow + this.intervalOf(slot) * 1000);
+    } else {
+      this.#wheel.cancel(slot);
+    }
+    // A signed heartbeat's ts guards against replays across restarts: store it now.
+    this.#sink.hostChanged(slot, changed || signed);
+
+    if (this.#bus.has('heartbeat')) {
+      const extras = table.extras[slot];
+      this.#bus.emit('heartbeat', {
+        host: hb.host,
+        at: wallNow,
+        status: hb.status,
+        msg: extras?.msg ?? null,
+        fields: extras?.fields ?? {},
+        addr,
+        signed,
+        seq: hb.seq ?? null,
+      });
+    }
+  }
+
+  /** Moves every host whose deadline has passed to `late` or `down`. */
+  sweep(): void {
+    this.#wheel.takeDue(this.#clock.mono(), (slot) => this.#checkDeadline(slot));
+  }
+
+  /** Removes a host and everything hbd knows about it. */
+  forget(name: string, reason: string): boolean {
+    const slot = this.table.find(name);
+    if (slot < 0) return false;
+    const state = this.table.getState(slot);
+    this.#wheel.cancel(slot);
+    this.table.remove(slot);
+    this.#sink.hostForgotten(name);
+    this.#sink.recordEvent({ at: this.#clock.wall(), host: name, kind: 'forget', from: state, to: null, reason });
+    return true;
+  }
+
+  /**
+   * Brings back the hosts stored before a restart. Each gets a fresh interval + grace
+   * from now: hbd was not listening, so their silence proves nothing yet. One that
+   * stays silent is declared down when that runs out.
+   */
+  restore(hosts: Iterable<HostRecord>): void {
+    const monoNow = this.#clock.mono();
+    for (const host of hosts) {
+      const slot = this.table.restore(host, monoNow);
+      this.#applyOverrides(slot);
+      this.#scheduleNextDeadline(slot);
+    }
+  }
+
+  /** Applies new interval/grace settings to every host (config reload). */
+  setTiming(timing: TimingPolicy): void {
+    this.#timing = timing;
+    for (const slot of this.table.slots()) {
+      this.#applyOverrides(slot);
+      this.#scheduleNextDeadline(slot);
+    }
+  }
+
+  #applyOverrides(slot: number): void {
+    const override = this.#timing.overrideFor(this.table.names[slot]!);
+    this.table.intervalOverride[slot] = override.interval ?? Number.NaN;
+    this.table.graceOverride[slot] = override.grace ?? Number.NaN;
+  }
+
+  #scheduleNextDeadline(slot: number): void {
+    const lateAt = this.table.lastBeat[slot]! + this.intervalOf(slot) * 1000;
+    switch (this.table.getState(slot)) {
+      case 'up':
+        this.#wheel.schedule(slot, lateAt);
+        break;
+      case 'late':
+        this.#wheel.schedule(slot, lateAt + this.graceOf(slot) * 1000);
+        break;
+      default:
+        this.#wheel.cancel(slot);
+    }
+  }
+
+  #checkDeadline(slot: number): void {
+    const { table } = this;
+    const state = table.getState(slot);
+    if (state !== 'up' && state !== 'late') return;
+    const monoNow = this.#clock.mono();
+    const interval = this.intervalOf(slot);
+    const grace = this.graceOf(slot);
+    const lateAt = table.lastBeat[slot]! + interval * 1000;
+    const downAt = lateAt + grace * 1000;
+    if (monoNow < lateAt) {
+      this.#wheel.schedule(slot, lateAt);
+      return;
+    }
+    const wallNow = this.#clock.wall();
+    const silence = formatDuration(wallNow - table.lastSeen[slot]!);
+    if (monoNow >= downAt) {
+      table.setState(slot, 'down');
+      this.#record(
+        slot,
+        wallNow,
+        'state',
+        state,
+        'down',
+        `no heartbeat for ${silence} (interval ${interval} s + grace ${grace} s)`,
+      );
+      this.#sink.hostChanged(slot, true);
+    } else {
+      if (state === 'up') {
+        table.setState(slot, 'late');
+        this.#record(slot, wallNow, 'state', 'up', 'late', `no heartbeat for ${silence} (interval ${interval} s)`);
+        this.#sink.hostChanged(slot, true);
+      }
+      this.#wheel.schedule(slot, downAt);
+    }
+  }
+
+  #countSeq(slot: number, seq: number): void {
+    const { table } = this;
+    const last = table.lastSeq[slot]!;
+    // A seq that does not move forward means the sender restarted: start counting afresh.
+    if (!Number.isNaN(last) && seq > last) table.lost[slot]! += Math.min(seq - last - 1, 0xffff);
+    table.received[slot]! += 1;
+    table.lastSeq[slot] = seq;
+  }
+
+  #record(
+    slot: number,
+    at: number,
+    kind: HostEvent['kind'],
+    from: string | null,
+    to: string | null,
+    reason: string,
+  ): void {
+    this.#sink.recordEvent({ at, host: this.table.names[slot]!, kind, from, to, reason });
+  }
+}
+
+/** `bye` is announced by the state (`left`); a status event is about ok/warn/fail only. */
+function isProblemStatusChange(previous: Status | null, next: Status): boolean {
+  if (next === 'bye' || previous === 'bye') return false;
+  if (previous === null) return next !== 'ok';
+  return previous !== next;
+}
+
+function withMsg(text: string, msg: string | undefined): string {
+  return msg ? `${text}: ${msg}` : text;
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return `${seconds} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 120) return `${minutes} min`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 48) return `${hours} h`;
+  return `${Math.round(hours / 24)} d`;
+}

@@ -1,0 +1,232 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Status } from '../protocol/types.js';
+import type { HostEvent, HostState } from '../state/events.js';
+import type { HostRecord } from '../state/host-table.js';
+import type { CommitBatch, EventQuery, RetentionPolicy, Store } from './store.js';
+
+export const SQLITE_DRIVER = 'sqlite';
+
+export interface SqliteStoreOptions {
+  /** Path of the database file (`pickfile`), or ':memory:'. */
+  path: string;
+}
+
+/** Each entry upgrades the schema by one version; `PRAGMA user_version` says how far a file is. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE hosts (
+     name TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     status TEXT NOT NULL,
+     msg TEXT,
+     fields TEXT,
+     addr TEXT NOT NULL,
+     ip4 TEXT,
+     ip6 TEXT,
+     signed INTEGER NOT NULL,
+     first_seen REAL NOT NULL,
+     last_seen REAL NOT NULL,
+     last_ts REAL,
+     every REAL,
+     last_seq REAL,
+     received INTEGER NOT NULL,
+     lost INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at REAL NOT NULL,
+     host TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     from_value TEXT,
+     to_value TEXT,
+     reason TEXT NOT NULL
+   );
+   CREATE INDEX events_by_host ON events (host, id);
+   CREATE INDEX events_by_time ON events (at);`,
+];
+
+interface HostRow {
+  name: string;
+  state: HostState;
+  status: Status;
+  msg: string | null;
+  fields: string | null;
+  addr: string;
+  ip4: string | null;
+  ip6: string | null;
+  signed: number;
+  first_seen: number;
+  last_seen: number;
+  last_ts: number | null;
+  every: number | null;
+  last_seq: number | null;
+  received: number;
+  lost: number;
+}
+
+interface EventRow {
+  id: number;
+  at: number;
+  host: string;
+  kind: HostEvent['kind'];
+  from_value: string | null;
+  to_value: string | null;
+  reason: string;
+}
+
+/** The embedded store: one SQLite file in WAL mode, written by hbd alone. */
+export default function createSqliteStore(options: SqliteStoreOptions): Store {
+  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+  let db: Database.Database;
+  try {
+    db = new Database(options.path);
+    // WAL + NORMAL: a committed transaction survives the process being killed (it is in
+    // the OS's hands); only a power cut can take the last few, and nothing is torn.
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 2000');
+    migrate(db);
+  } catch (error) {
+    throw new Error(`sqlite store: cannot open ${options.path}: ${(error as Error).message}`, { cause: error });
+  }
+
+  const upsertHost = db.prepare<HostRow>(
+    `INSERT INTO hosts (name, state, status, msg, fields, addr, ip4, ip6, signed, first_seen, last_seen,
+                        last_ts, every, last_seq, received, lost)
+     VALUES (@name, @state, @status, @msg, @fields, @addr, @ip4, @ip6, @signed, @first_seen, @last_seen,
+             @last_ts, @every, @last_seq, @received, @lost)
+     ON CONFLICT (name) DO UPDATE SET
+       state = excluded.state, status = excluded.status, msg = excluded.msg, fields = excluded.fields,
+       addr = excluded.addr, ip4 = excluded.ip4, ip6 = excluded.ip6, signed = excluded.signed,
+       first_seen = excluded.first_seen, last_seen = excluded.last_seen, last_ts = excluded.last_ts,
+       every = excluded.every, last_seq = excluded.last_seq, received = excluded.received, lost = excluded.lost`,
+  );
+  const deleteHost = db.prepare<[string]>('DELETE FROM hosts WHERE name = ?');
+  const insertEvent = db.prepare<Omit<EventRow, 'id'>>(
+    `INSERT INTO events (at, host, kind, from_value, to_value, reason)
+     VALUES (@at, @host, @kind, @from_value, @to_value, @reason)`,
+  );
+  const selectHosts = db.prepare<[], HostRow>('SELECT * FROM hosts');
+
+  const commit = db.transaction(
+    (batch: CommitBatch, inTransaction?: (events: readonly HostEvent[]) => void): HostEvent[] => {
+      for (const name of batch.deletes) deleteHost.run(name);
+      for (const host of batch.upserts) upsertHost.run(toRow(host));
+      const stored = batch.events.map((event) => {
+        const { lastInsertRowid } = insertEvent.run({
+          at: event.at,
+          host: event.host,
+          kind: event.kind,
+          from_value: event.from,
+          to_value: event.to,
+          reason: event.reason,
+        });
+        return { ...event, id: Number(lastInsertRowid) };
+      });
+      inTransaction?.(stored);
+      return stored;
+    },
+  );
+
+  return {
+    driver: SQLITE_DRIVER,
+    loadHosts: () => selectHosts.all().map(fromRow),
+    commit: (batch, inTransaction) => commit(batch, inTransaction),
+    events(query: EventQuery): HostEvent[] {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (query.host !== undefined) {
+        where.push('host = ?');
+        params.push(query.host);
+      }
+      if (query.since !== undefined) {
+        where.push('at >= ?');
+        params.push(query.since);
+      }
+      if (query.afterId !== undefined) {
+        where.push('id > ?');
+        params.push(query.afterId);
+      }
+      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                   ORDER BY id DESC LIMIT ?`;
+      return db
+        .prepare<(string | number)[], EventRow>(sql)
+        .all(...params, query.limit)
+        .map(fromEventRow);
+    },
+    prune(policy: RetentionPolicy): number {
+      const old = db.prepare('DELETE FROM events WHERE at < ?').run(policy.olderThan).changes;
+      const excess = db
+        .prepare('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?')
+        .run(policy.maxEvents).changes;
+      return old + excess;
+    },
+    close: () => db.close(),
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`the file was written by a newer hbd (schema ${version}, this one knows ${MIGRATIONS.length})`);
+  }
+  db.transaction(() => {
+    for (let next = version; next < MIGRATIONS.length; next++) db.exec(MIGRATIONS[next]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  })();
+}
+
+function toRow(host: HostRecord): HostRow {
+  return {
+    name: host.name,
+    state: host.state,
+    status: host.status,
+    msg: host.msg,
+    fields: Object.keys(host.fields).length > 0 ? JSON.stringify(host.fields) : null,
+    addr: host.addr,
+    ip4: host.ip4,
+    ip6: host.ip6,
+    signed: host.signed ? 1 : 0,
+    first_seen: host.firstSeen,
+    last_seen: host.lastSeen,
+    last_ts: host.lastTs,
+    every: host.every,
+    last_seq: host.lastSeq,
+    received: host.received,
+    lost: host.lost,
+  };
+}
+
+function fromRow(row: HostRow): HostRecord {
+  return {
+    name: row.name,
+    state: row.state,
+    status: row.status,
+    msg: row.msg,
+    fields: row.fields ? (JSON.parse(row.fields) as Record<string, string>) : {},
+    addr: row.addr,
+    ip4: row.ip4,
+    ip6: row.ip6,
+    signed: row.signed === 1,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    lastTs: row.last_ts,
+    every: row.every,
+    lastSeq: row.last_seq,
+    received: row.received,
+    lost: row.lost,
+  };
+}
+
+function fromEventRow(row: EventRow): HostEvent {
+  return {
+    id: row.id,
+    at: row.at,
+    host: row.host,
+    kind: row.kind,
+    from: row.from_value,
+    to: row.to_value,
+    reason: row.reason,
+  };
+}

@@ -1,0 +1,207 @@
+import { describe, expect, it } from 'vitest';
+import { Bus } from '../../src/bus.js';
+import type { Heartbeat } from '../../src/protocol/types.js';
+import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
+import { HostTable } from '../../src/state/host-table.js';
+import { Monitor, type TimingPolicy } from '../../src/state/monitor.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { RecordingSink } from '../helpers/recording-sink.js';
+
+const defaults: TimingPolicy = { interval: 60, grace: 30, overrideFor: () => ({}) };
+
+function setup(timing: TimingPolicy = defaults) {
+  const clock = new ManualClock();
+  const sink = new RecordingSink();
+  const bus = new Bus();
+  const table = new HostTable(4);
+  const monitor = new Monitor({ table, wheel: new DeadlineWheel(100, clock.mono()), clock, sink, bus, timing });
+  /** Lets time pass in small steps, sweeping as the daemon's 100 ms tick does. */
+  const wait = (seconds: number) => {
+    for (let elapsed = 0; elapsed < seconds * 1000; elapsed += 100) {
+      clock.advance(100);
+      monitor.sweep();
+    }
+  };
+  const stateOf = (name: string) => table.getState(table.find(name));
+  return { clock, sink, bus, table, monitor, wait, stateOf };
+}
+
+function hb(host: string, extra: Partial<Heartbeat> = {}): Heartbeat {
+  return { host, status: 'ok', fields: {}, compressed: false, ...extra };
+}
+
+describe('Monitor: the up / late / down / left machine', () => {
+  it('a first heartbeat makes a host up, with an event saying where it came from', () => {
+    const { monitor, sink, stateOf } = setup();
+    monitor.beat(hb('web1'), '192.0.2.7', false);
+    expect(stateOf('web1')).toBe('up');
+    expect(sink.events).toEqual([
+      expect.objectContaining({ host: 'web1', kind: 'state', from: null, to: 'up', reason: 'first heartbeat, from 192.0.2.7' }),
+    ]);
+  });
+
+  it('a silent host goes late after its interval and down after interval + grace, on time', () => {
+    const { monitor, sink, wait, stateOf } = setup();
+    monitor.beat(hb('web1'), '192.0.2.7', false);
+    wait(59.9);
+    expect(stateOf('web1')).toBe('up');
+    wait(0.2);
+    expect(stateOf('web1')).toBe('late');
+    wait(29.7);
+    expect(stateOf('web1')).toBe('late');
+    wait(0.2);
+    expect(stateOf('web1')).toBe('down');
+    expect(sink.transitions()).toEqual(['web1 ∅→up', 'web1 up→late', 'web1 late→down']);
+    expect(sink.events.at(-1)?.reason).toMatch(/^no heartbeat for 90 s \(interval 60 s \+ grace 30 s\)$/);
+  });
+
+  it('a heartbeat brings any state back to up and says how long the silence was', () => {
+    const { monitor, sink, wait, stateOf } = setup();
+    monitor.beat(hb('web1'), '192.0.2.7', false);
+    wait(100);
+    monitor.beat(hb('web1'), '192.0.2.8', false);
+    expect(stateOf('web1')).toBe('up');
+    expect(sink.events.at(-1)).toMatchObject({ from: 'down', to: 'up', reason: 'heartbeat from 192.0.2.8 after 100 s of silence' });
+  });
+
+  it('regular heartbeats keep a host up with no events at all', () => {
+    const { monitor, sink, wait } = setup();
+    for (let i = 0; i < 50; i++) {
+      monitor.beat(hb('web1'), '192.0.2.7', false);
+      wait(55);
+    }
+    expect(sink.transitions()).toEqual(['web1 ∅→up']);
+  });
+
+  it("uses the host's announced `every` as its interval", () => {
+    const { monitor, wait, stateOf } = setup();
+    monitor.beat(hb('fast', { every: 5 }), '192.0.2.7', false);
+    wait(5.2);
+    expect(stateOf('fast')).toBe('late');
+  });
+
+  it('a config override wins over `every`', () => {
+    const { monitor, wait, stateOf } = setup({
+      ...defaults,
+      overrideFor: (name) => (name === 'fast' ? { interval: 20, grace: 1 } : {}),
+    });
+    monitor.beat(hb('fast', { every: 5 }), '192.0.2.7', false);
+    wait(19.8);
+    expect(stateOf('fast')).toBe('up');
+    wait(1.4);
+    expect(stateOf('fast')).toBe('down');
+  });
+
+  it('a shorter `every` takes effect at once, even while a later deadline is pending', () => {
+    const { monitor, wait, stateOf } = setup();
+    monitor.beat(hb('web1'), '192.0.2.7', false);
+    monitor.beat(hb('web1', { every: 2 }), '192.0.2.7', false);
+    wait(2.2);
+    expect(stateOf('web1')).toBe('late');
+  });
+
+  it('status=bye makes the host left, and its silence raises nothing', () => {
+    const { monitor, sink, wait, stateOf } = setup();
+    monitor.beat(hb('web1'), '192.0.2.7', false);
+    monitor.beat(hb('web1', { status: 'bye', msg: 'rebooting' }), '192.0.2.7', false);
+    wait(1000);
+    expect(stateOf('web1')).toBe('left');
+    expect(sink.transitions()).toEqual(['web1 ∅→up', 'web1 up→left']);
+    expect(sink.events.at(-1)?.reason).toBe('said bye: rebooting');
+    expect(sink.events.filter((e) => e.kind === 'status')).toEqual([]);
+  });
+
+  it('a change of status is an event; the same status again is not', () => {
+    const { monitor, sink } = setup();
+    monitor.beat(hb('db1'), '192.0.2.7', false);
+    monitor.beat(hb('db1', { status: 'fail', msg: 'disk full' }), '192.0.2.7', false);
+    monitor.beat(hb('db1', { status: 'fail', msg: 'disk full' }), '192.0.2.7', false);
+    monitor.beat(hb('db1', { status: 'ok' }), '192.0.2.7', false);
+    expect(sink.events.filter((e) => e.kind === 'status').map((e) => `${e.from}→${e.to} ${e.reason}`)).toEqual([
+      'ok→fail reported: disk full',
+      'fail→ok reported',
+    ]);
+  });
+
+  it('a new host that reports a problem at once gets a status event too', () => {
+    const { monitor, sink } = setup();
+    monitor.beat(hb('db1', { status: 'warn' }), '192.0.2.7', false);
+    expect(sink.events.map((e) => `${e.kind} ${e.from}→${e.to}`)).toEqual(['state null→up', 'status null→warn']);
+  });
+
+  it('a wall-clock step does not make hosts late: deadlines run on monotonic time', () => {
+    const { monitor, clock, sink, stateOf } = setup();
+    monitor.beat(hb('web1'), '192.0.2.7', false);
+    clock.stepWall(3_600_000);
+    monitor.sweep();
+    expect(stateOf('web1')).toBe('up');
+    expect(sink.transitions()).toEqual(['web1 ∅→up']);
+  });
+
+  it('estimates loss from gaps in seq, and starts afresh when the sender restarts', () => {
+    const { monitor, table } = setup();
+    for (const seq of [1, 2, 5, 6, 1, 2]) monitor.beat(hb('web1', { seq }), '192.0.2.7', false);
+    const host = table.record(table.find('web1'));
+    expect(host.received).toBe(6);
+    expect(host.lost).toBe(2);
+  });
+
+  it('keeps the signed ts for replay protection and asks for it to be stored at once', () => {
+    const { monitor, table, sink } = setup();
+    monitor.beat(hb('web1', { ts: 1_764_080_000.123 }), '192.0.2.7', true);
+    monitor.beat(hb('web1', { ts: 1_764_080_001 }), '192.0.2.7', false);
+    expect(table.record(table.find('web1')).lastTs).toBe(1_764_080_000.123);
+    expect(sink.changed.map((c) => c.urgent)).toEqual([true, false]);
+  });
+
+  it('forget removes the host and records who asked', () => {
+    const { monitor, table, sink } = setup();
+    monitor.beat(hb('web1'), '192.0.2.7', false);
+    expect(monitor.forget('web1', 'forgotten through the API')).toBe(true);
+    expect(table.find('web1')).toBe(-1);
+    expect(sink.forgotten).toEqual(['web1']);
+    expect(sink.events.at(-1)).toMatchObject({ kind: 'forget', from: 'up', to: null });
+    expect(monitor.forget('web1', 'again')).toBe(false);
+  });
+
+  it('grows past its initial capacity and reuses forgotten slots', () => {
+    const { monitor, table } = setup();
+    for (let i = 0; i < 100; i++) monitor.beat(hb(`h${i}`), '192.0.2.7', false);
+    monitor.forget('h3', 'test');
+    monitor.beat(hb('new'), '192.0.2.7', false);
+    expect(table.size).toBe(100);
+    expect(table.slotLimit).toBe(100);
+    expect(table.record(table.find('h99')).name).toBe('h99');
+  });
+});
+
+describe('Monitor: restart', () => {
+  it('restored hosts get a fresh interval + grace, then a silent one is declared down', () => {
+    const first = setup();
+    first.monitor.beat(hb('web1'), '192.0.2.7', false);
+    first.monitor.beat(hb('web2'), '192.0.2.8', false);
+    first.wait(80); // both late when hbd stops
+    const stored = ['web1', 'web2'].map((name) => first.table.record(first.table.find(name)));
+
+    const second = setup();
+    second.monitor.restore(stored);
+    second.wait(85);
+    expect(second.sink.events).toEqual([]);
+    second.monitor.beat(hb('web1'), '192.0.2.7', false);
+    second.wait(10);
+    expect(second.stateOf('web1')).toBe('up');
+    expect(second.stateOf('web2')).toBe('down');
+    expect(second.sink.transitions()).toEqual(['web1 late→up', 'web2 late→down']);
+  });
+
+  it('a host that was down stays down, with no new event', () => {
+    const first = setup();
+    first.monitor.beat(hb('web1'), '192.0.2.7', false);
+    first.wait(100);
+    const second = setup();
+    second.monitor.restore([first.table.record(first.table.find('web1'))]);
+    second.wait(200);
+    expect(second.stateOf('web1')).toBe('down');
+    expect(second.sink.events).toEqual([]);
+  });
+});
