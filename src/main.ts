@@ -210,7 +210,10 @@ async function listenHttp(
 ): Promise<http.Server> {
   const server =
     config.tls_cert && config.tls_key
-      ? https.createServer({ cert: readFileSync(config.tls_cert), key: readFileSync(config.tls_key) }, listener)
+      ? https.createServer(
+          { cert: readFileSync(config.tls_cert), key: readFileSync(config.tls_key) },
+          listener,
+        )
       : http.createServer(listener);
   server.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '').split('?')[0];

@@ -10,7 +10,7 @@ interface HostsOptions {
 
 export function hostsCommand(): Command {
   return new Command('hosts')
-    .description("print the hosts a running hbd knows, from its API")
+    .description('print the hosts a running hbd knows, from its API')
     .option('-c, --config <file>', 'config file, to find the API address (hbd_host, hbd_port, tls_cert)')
     .option('--url <url>', 'API base URL, e.g. http://127.0.0.1:50004 (overrides the config)')
     .option('--json', 'print the API answer as JSON')

@@ -63,9 +63,15 @@ async function serve(options: ServeOptions): Promise<void> {
       for (const warning of next.warnings) log.warn(warning);
       daemon.reload(options.verbose ? { ...next.config, log_level: 'debug' } : next.config);
       config = next.config;
-      log.info({ applied: changes.live }, `config reloaded; applied: ${changes.live.join(', ') || 'nothing changed'}`);
+      log.info(
+        { applied: changes.live },
+        `config reloaded; applied: ${changes.live.join(', ') || 'nothing changed'}`,
+      );
       if (changes.needRestart.length > 0) {
-        log.warn({ needRestart: changes.needRestart }, `restart hbd to apply: ${changes.needRestart.join(', ')}`);
+        log.warn(
+          { needRestart: changes.needRestart },
+          `restart hbd to apply: ${changes.needRestart.join(', ')}`,
+        );
       }
     } catch (error) {
       log.error({ err: error }, 'config reload failed; keeping the running config');
@@ -97,5 +103,4 @@ async function serve(options: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-
 }

@@ -26,7 +26,11 @@ export function createApi(deps: ApiDeps): Hono {
   const app = new Hono();
 
   app.get('/healthz', (c) =>
-    c.json({ ok: true, hosts: monitor.table.size, uptime_s: Math.round((Date.now() - deps.startedAt) / 1000) }),
+    c.json({
+      ok: true,
+      hosts: monitor.table.size,
+      uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+    }),
   );
 
   app.get('/metrics', async (c) => {
@@ -52,7 +56,8 @@ export function createApi(deps: ApiDeps): Hono {
   app.delete('/api/hosts/:name', (c) => {
     requireBearer(c.req.header('authorization'), deps.apiToken());
     const name = c.req.param('name').toLowerCase();
-    if (!monitor.forget(name, 'forgotten through the API')) throw new HttpError(404, `no host named "${name}"`);
+    if (!monitor.forget(name, 'forgotten through the API'))
+      throw new HttpError(404, `no host named "${name}"`);
     return c.json({ ok: true, forgotten: name });
   });
 
@@ -76,7 +81,8 @@ export function createApi(deps: ApiDeps): Hono {
 function parseSince(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : Date.parse(value);
-  if (Number.isNaN(ms)) throw new HttpError(400, `since: expected an RFC 3339 time or Unix seconds, got "${value}"`);
+  if (Number.isNaN(ms))
+    throw new HttpError(400, `since: expected an RFC 3339 time or Unix seconds, got "${value}"`);
   return ms;
 }
 

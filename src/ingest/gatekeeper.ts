@@ -40,7 +40,8 @@ export class Gatekeeper {
     if (auth === 'off') return ACCEPT_UNSIGNED;
     const entry = keys[hb.host] ?? keys['*'];
     if (hb.signature === undefined) {
-      if (entry !== undefined) return reject('unsigned', `host "${hb.host}" has a key: heartbeats must be signed`);
+      if (entry !== undefined)
+        return reject('unsigned', `host "${hb.host}" has a key: heartbeats must be signed`);
       if (auth === 'required') return reject('unsigned', 'auth is required: heartbeats must be signed');
       return ACCEPT_UNSIGNED;
     }

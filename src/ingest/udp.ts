@@ -32,7 +32,10 @@ export async function listenUdp(options: UdpListenerOptions): Promise<UdpListene
   const { onDatagram } = options;
   socket.on('message', (datagram, remote) => {
     const address = remote.address;
-    onDatagram(datagram, address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address);
+    onDatagram(
+      datagram,
+      address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address,
+    );
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);

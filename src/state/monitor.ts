@@ -149,7 +149,14 @@ export class Monitor {
     this.#wheel.cancel(slot);
     this.table.remove(slot);
     this.#sink.hostForgotten(name);
-    this.#sink.recordEvent({ at: this.#clock.wall(), host: name, kind: 'forget', from: state, to: null, reason });
+    this.#sink.recordEvent({
+      at: this.#clock.wall(),
+      host: name,
+      kind: 'forget',
+      from: state,
+      to: null,
+      reason,
+    });
     return true;
   }
 
@@ -225,7 +232,14 @@ export class Monitor {
     } else {
       if (state === 'up') {
         table.setState(slot, 'late');
-        this.#record(slot, wallNow, 'state', 'up', 'late', `no heartbeat for ${silence} (interval ${interval} s)`);
+        this.#record(
+          slot,
+          wallNow,
+          'state',
+          'up',
+          'late',
+          `no heartbeat for ${silence} (interval ${interval} s)`,
+        );
         this.#sink.hostChanged(slot, true);
       }
       this.#wheel.schedule(slot, downAt);

@@ -88,7 +88,9 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma('busy_timeout = 2000');
     migrate(db);
   } catch (error) {
-    throw new Error(`sqlite store: cannot open ${options.path}: ${(error as Error).message}`, { cause: error });
+    throw new Error(`sqlite store: cannot open ${options.path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 
   const upsertHost = db.prepare<HostRow>(
@@ -169,7 +171,9 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
-    throw new Error(`the file was written by a newer hbd (schema ${version}, this one knows ${MIGRATIONS.length})`);
+    throw new Error(
+      `the file was written by a newer hbd (schema ${version}, this one knows ${MIGRATIONS.length})`,
+    );
   }
   db.transaction(() => {
     for (let next = version; next < MIGRATIONS.length; next++) db.exec(MIGRATIONS[next]!);

@@ -14,7 +14,14 @@ function setup(timing: TimingPolicy = defaults) {
   const sink = new RecordingSink();
   const bus = new Bus();
   const table = new HostTable(4);
-  const monitor = new Monitor({ table, wheel: new DeadlineWheel(100, clock.mono()), clock, sink, bus, timing });
+  const monitor = new Monitor({
+    table,
+    wheel: new DeadlineWheel(100, clock.mono()),
+    clock,
+    sink,
+    bus,
+    timing,
+  });
   /** Lets time pass in small steps, sweeping as the daemon's 100 ms tick does. */
   const wait = (seconds: number) => {
     for (let elapsed = 0; elapsed < seconds * 1000; elapsed += 100) {
@@ -36,7 +43,13 @@ describe('Monitor: the up / late / down / left machine', () => {
     monitor.beat(hb('web1'), '192.0.2.7', false);
     expect(stateOf('web1')).toBe('up');
     expect(sink.events).toEqual([
-      expect.objectContaining({ host: 'web1', kind: 'state', from: null, to: 'up', reason: 'first heartbeat, from 192.0.2.7' }),
+      expect.objectContaining({
+        host: 'web1',
+        kind: 'state',
+        from: null,
+        to: 'up',
+        reason: 'first heartbeat, from 192.0.2.7',
+      }),
     ]);
   });
 
@@ -61,7 +74,11 @@ describe('Monitor: the up / late / down / left machine', () => {
     wait(100);
     monitor.beat(hb('web1'), '192.0.2.8', false);
     expect(stateOf('web1')).toBe('up');
-    expect(sink.events.at(-1)).toMatchObject({ from: 'down', to: 'up', reason: 'heartbeat from 192.0.2.8 after 100 s of silence' });
+    expect(sink.events.at(-1)).toMatchObject({
+      from: 'down',
+      to: 'up',
+      reason: 'heartbeat from 192.0.2.8 after 100 s of silence',
+    });
   });
 
   it('regular heartbeats keep a host up with no events at all', () => {
@@ -117,16 +134,18 @@ describe('Monitor: the up / late / down / left machine', () => {
     monitor.beat(hb('db1', { status: 'fail', msg: 'disk full' }), '192.0.2.7', false);
     monitor.beat(hb('db1', { status: 'fail', msg: 'disk full' }), '192.0.2.7', false);
     monitor.beat(hb('db1', { status: 'ok' }), '192.0.2.7', false);
-    expect(sink.events.filter((e) => e.kind === 'status').map((e) => `${e.from}→${e.to} ${e.reason}`)).toEqual([
-      'ok→fail reported: disk full',
-      'fail→ok reported',
-    ]);
+    expect(
+      sink.events.filter((e) => e.kind === 'status').map((e) => `${e.from}→${e.to} ${e.reason}`),
+    ).toEqual(['ok→fail reported: disk full', 'fail→ok reported']);
   });
 
   it('a new host that reports a problem at once gets a status event too', () => {
     const { monitor, sink } = setup();
     monitor.beat(hb('db1', { status: 'warn' }), '192.0.2.7', false);
-    expect(sink.events.map((e) => `${e.kind} ${e.from}→${e.to}`)).toEqual(['state null→up', 'status null→warn']);
+    expect(sink.events.map((e) => `${e.kind} ${e.from}→${e.to}`)).toEqual([
+      'state null→up',
+      'status null→warn',
+    ]);
   });
 
   it('a wall-clock step does not make hosts late: deadlines run on monotonic time', () => {

@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+import { SECRET_KEYS } from './schema.js';
+
+/** A config that cannot be used. `problems` lists every problem found, not just the first. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  /** Warnings found on the way; a misspelt key is often why a value seems to be ignored. */
+  readonly warnings: string[];
+
+  constructor(problems: string[], warnings: string[] = []) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+    this.warnings = warnings;
+  }
+}
+
+/** Where a value came from: `hb.yaml:7` and its key path, or `$HBD_X` and the path below what it sets. */
+export interface Origin {
+  where: string;
+  keyPath: readonly PropertyKey[];
+}
+
+export type Locate = (path: readonly PropertyKey[]) => Origin;
+
+export function formatKeyPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`))
+    .join('');
+}
+
+/** `hb.yaml:7: hb_port: expected …` */
+export function formatProblem({ where, keyPath }: Origin, message: string): string {
+  const key = formatKeyPath(keyPath);
+  return `${where}: ${key === '' ? '' : `${key}: `}${message}`;
+}
+
+/** A value as a user would recognise it in a message; secrets are described, never shown. */
+export function describeValue(value: unknown, secret = false): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a map';
+  if (secret) return typeof value === 'string' ? `a ${value.length}-character string` : `a ${typeof value}`;
+  if (typeof value !== 'string') return String(value);
+  const MAX = 60;
+  return JSON.stringify(value.length > MAX ? `${value.slice(0, MAX - 1)}…` : value);
+}
+
+/** One line per schema issue: where it is, what was expected and, unless it is a cross-key rule, what was found. */
+export function issueProblems(issues: readonly z.core.$ZodIssue[], locate: Locate): string[] {
+  return issues.flatMap(unwrapUnion).map((issue) => {
+    const secret = SECRET_KEYS.includes(String(issue.path[0]));
+    const found = issue.code === 'custom' ? '' : `, got ${describeValue(issue.input, secret)}`;
+    return formatProblem(locate(issue.path), issue.message + found);
+  });
+}
+
+/**
+ * zod reports a failed union as one issue. When the value has the type of exactly one branch
+ * (a map of key ids under `keys`), that branch's own issues say precisely what is wrong.
+ */
+function unwrapUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union') return [issue];
+  const fitting = issue.errors.filter(
+    (branch) => !branch.some((inner) => inner.code === 'invalid_type' && inner.path.length === 0),
+  );
+  const [only] = fitting;
+  if (fitting.length !== 1 || only === undefined) return [issue];
+  return only.flatMap((inner) => unwrapUnion({ ...inner, path: [...issue.path, ...inner.path] }));
+}

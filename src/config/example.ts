@@ -1,0 +1,71 @@
+/**
+ * An hb.yaml that sets every key to its default, one comment each: shown by the docs and by
+ * `hbd check-config --example`. A test checks that it parses to exactly the defaults.
+ */
+export const DEFAULT_CONFIG_YAML = `# hbd configuration. Every key is optional; these are the defaults.
+# Relative paths are taken from this file's directory; ~ is the home directory.
+# Any key can be overridden by the environment: HBD_HB_PORT=6000, HBD_JOURNAL__PATH=/x.
+
+# UDP address and port heartbeats arrive on ("::" also accepts IPv4).
+hb_host: "::"
+hb_port: 50003
+
+# HTTP API and WebSocket address and port.
+hbd_host: 127.0.0.1
+hbd_port: 50004
+
+# SQLite state file (default: $XDG_STATE_HOME/hbd/hbd.sqlite if that variable is set).
+pickfile: ~/.local/state/hbd/hbd.sqlite
+
+# Log file; null logs to stderr.
+logfile: null
+# Log format: text or json.
+logfmt: text
+# Least severe level logged: debug, info, warn or error.
+log_level: info
+
+# Seconds between heartbeats when a heartbeat does not say (its "every" field).
+interval: 60
+# Seconds past the interval before a late host counts as down.
+grace: 30
+
+# Signed heartbeats: off (ignore signatures), optional (check those that are signed), required.
+auth: optional
+# Secrets by host name, "*" for every host; a map of key id to secret allows key rotation:
+#   web1: 6f1c0e8a93b247d5a0e1
+#   "*": {k1: 0b9d7c2e5f8a4b61, k2: 4c3e8f0a1d6b9e27}
+keys: {}
+# Seconds a signed heartbeat's clock may differ from ours.
+max_skew: 300
+
+# Bearer token (16+ characters) for the API's write calls; null disables them.
+api_token: null
+
+# Serve HTTPS with this certificate and key (set both or neither).
+tls_cert: null
+tls_key: null
+
+# Per-host interval and grace by exact name or glob (* and ?); exact names win, then longer globs:
+#   web*: {interval: 10}
+#   "*.lab": {interval: 300, grace: 600}
+hosts: {}
+
+# Append-only event journal; null turns it off. Short form: journal: /var/lib/hbd/journal.log
+#   journal: {path: journal.log, max_bytes: 67108864, keep: 5}
+journal: null
+
+# How long events are kept: days, and at most this many events.
+history:
+  days: 30
+  max_events: 1000000
+
+# Bytes of UDP receive buffer to ask the OS for (0 keeps the OS default).
+udp_rcvbuf: 8388608
+
+# Reserved for notifications and dynamic DNS, not used yet.
+pushsrv: none
+dyndomains: []
+nsupdate_bin: /usr/bin/nsupdate
+dns: {}
+notify: {}
+`;

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
+
+/** What the schema needs from outside: where relative paths start, and what the defaults derive from. */
+export interface SchemaContext extends PathContext {
+  env: Env;
+}
+
+const MIB = 1024 * 1024;
+
+/** The keys whose values are credentials: error messages describe them but never echo them. */
+export const SECRET_KEYS: readonly string[] = ['api_token', 'keys'];
+
+// Every leaf gives one "expected …" message for both a wrong type and an out-of-range value, so
+// a user reads the whole requirement at once; the loader appends what it found instead.
+
+function intRange(min: number, max: number) {
+  const error = `expected an integer from ${min} to ${max}`;
+  return z.int(error).min(min, error).max(max, error);
+}
+
+function intAtLeast(min: number) {
+  const error = `expected an integer of at least ${min}`;
+  return z.int(error).min(min, error);
+}
+
+function positive(unit: string) {
+  const error = `expected a number of ${unit} greater than 0`;
+  return z.number(error).gt(0, error);
+}
+
+function nonNegativeSeconds() {
+  const error = 'expected a number of seconds, 0 or more';
+  return z.number(error).min(0, error);
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, `expected one of ${values.join(', ')}`);
+}
+
+function nonEmptyString(what: string) {
+  const error = `expected ${what}`;
+  return z.string(error).min(1, error);
+}
+
+function filePath(ctx: PathContext, what = 'a file path') {
+  return nonEmptyString(what).transform((path) => resolvePath(path, ctx));
+}
+
+function optionalFilePath(ctx: PathContext) {
+  return filePath(ctx, 'null or a file path').nullable().default(null);
+}
+
+/** Host names are case-insensitive and heartbeats carry them lower-cased, so map keys are lower-cased too. */
+function lowerCaseKeys<T>(entries: Record<string, T>, ctx: z.core.$RefinementCtx): Record<string, T> {
+  const firstSpelling = new Map<string, string>();
+  for (const name of Object.keys(entries)) {
+    const lower = name.toLowerCase();
+    const other = firstSpelling.get(lower);
+    if (other === undefined) firstSpelling.set(lower, name);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `same host as "${other}" (host names ignore case)`,
+      });
+  }
+  return Object.fromEntries(Object.entries(entries).map(([name, value]) => [name.toLowerCase(), value]));
+}
+
+const SECRET = 'expected a non-empty secret string';
+const secret = z.string(SECRET).min(1, SECRET);
+const KEY_ENTRY = 'expected a secret, or a map of key id to secret';
+/** A single secret, or several by key id so a host can move to a new key while the old one still verifies. */
+const keyEntry = z.union([secret, z.record(z.string(), secret, KEY_ENTRY)], KEY_ENTRY);
+
+const HOST_OVERRIDE = 'expected a map with interval and/or grace';
+const hostOverride = z.object(
+  { interval: positive('seconds').optional(), grace: nonNegativeSeconds().optional() },
+  HOST_OVERRIDE,
+);
+
+const API_TOKEN = 'expected null or a token of at least 16 characters';
+
+function journal(ctx: PathContext) {
+  const error = 'expected null, a file path, or a map with path, max_bytes and keep';
+  const form = z.object(
+    { path: filePath(ctx), max_bytes: intAtLeast(4096).default(64 * MIB), keep: intAtLeast(0).default(5) },
+    error,
+  );
+  // The short form `journal: PATH` means the full form with default limits.
+  return z.preprocess((value) => (typeof value === 'string' ? { path: value } : value), form.nullable());
+}
+
+/**
+ * The configuration schema: parsing a YAML document's data with it validates every key, applies
+ * defaults, resolves paths and normalises short forms. A factory because the pickfile default and
+ * relative paths depend on the environment, home and config file location.
+ */
+export function configSchema(ctx: SchemaContext) {
+  return z
+    .object({
+      hb_host: nonEmptyString('a bind address').default('::'),
+      hb_port: intRange(0, 65535).default(50003),
+      hbd_host: nonEmptyString('a bind address').default('127.0.0.1'),
+      hbd_port: intRange(0, 65535).default(50004),
+      pickfile: filePath(ctx).default(defaultPickfile(ctx.env, ctx.home)),
+      logfile: optionalFilePath(ctx),
+      logfmt: oneOf(['text', 'json']).default('text'),
+      log_level: oneOf(['debug', 'info', 'warn', 'error']).default('info'),
+      interval: positive('seconds').default(60),
+      grace: nonNegativeSeconds().default(30),
+      auth: oneOf(['off', 'optional', 'required']).default('optional'),
+      keys: z
+        .record(z.string(), keyEntry, 'expected a map of host name to secret')
+        .transform(lowerCaseKeys)
+        .default({}),
+      max_skew: positive('seconds').default(300),
+      api_token: z.string(API_TOKEN).min(16, API_TOKEN).nullable().default(null),
+      tls_cert: optionalFilePath(ctx),
+      tls_key: optionalFilePath(ctx),
+      hosts: z
+        .record(z.string(), hostOverride, 'expected a map of host name or glob to {interval, grace}')
+        .transform(lowerCaseKeys)
+        .default({}),
+      journal: journal(ctx).default(null),
+      history: z
+        .object(
+          { days: positive('days').default(30), max_events: intAtLeast(100).default(1_000_000) },
+          'expected a map with days and max_events',
+        )
+        .prefault({}),
+      // Node's setRecvBufferSize takes an int32; 0 leaves the OS default.
+      udp_rcvbuf: intRange(0, 2 ** 31 - 1).default(8 * MIB),
+      pushsrv: oneOf(['pushover', 'mattermost', 'all', 'none']).default('none'),
+      dyndomains: z
+        .array(z.hostname('expected a domain name'), 'expected a list of domain names')
+        .default([]),
+      nsupdate_bin: nonEmptyString('a program path').default('/usr/bin/nsupdate'),
+      // Owned by features that do not exist yet: accepted as-is so configs written for them already load.
+      dns: z.record(z.string(), z.unknown(), 'expected a map').default({}),
+      notify: z.record(z.string(), z.unknown(), 'expected a map').default({}),
+    })
+    .superRefine(
+      (config, ctx) => {
+        // With `when` below, invalid values get here too; those already have their own problem.
+        const settled = (value: unknown) => value === null || (typeof value === 'string' && value !== '');
+        const { tls_cert: cert, tls_key: key } = config;
+        if (!settled(cert) || !settled(key) || (cert === null) === (key === null)) return;
+        const [set, unset] = cert === null ? ['tls_key', 'tls_cert'] : ['tls_cert', 'tls_key'];
+        ctx.addIssue({
+          code: 'custom',
+          path: [set],
+          message: `${unset} is not set; set both tls_cert and tls_key, or neither`,
+        });
+      },
+      // Run even when other keys are invalid, so this problem is reported with the rest.
+      { when: () => true },
+    );
+}
+
+export type Config = z.output<ReturnType<typeof configSchema>>;
+export type HostOverride = Config['hosts'][string];
+export type JournalConfig = NonNullable<Config['journal']>;

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_YAML } from '../../src/config/example.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
+import { HOME, parse } from './helpers.js';
+
+const DEFAULTS = {
+  hb_host: '::',
+  hb_port: 50003,
+  hbd_host: '127.0.0.1',
+  hbd_port: 50004,
+  pickfile: `${HOME}/.local/state/hbd/hbd.sqlite`,
+  logfile: null,
+  logfmt: 'text',
+  log_level: 'info',
+  interval: 60,
+  grace: 30,
+  auth: 'optional',
+  keys: {},
+  max_skew: 300,
+  api_token: null,
+  tls_cert: null,
+  tls_key: null,
+  hosts: {},
+  journal: null,
+  history: { days: 30, max_events: 1_000_000 },
+  udp_rcvbuf: 8 * 1024 * 1024,
+  pushsrv: 'none',
+  dyndomains: [],
+  nsupdate_bin: '/usr/bin/nsupdate',
+  dns: {},
+  notify: {},
+};
+
+describe('defaults', () => {
+  it('are used when there is no config file', () => {
+    const loaded = loadConfig({ path: null, env: {}, home: HOME, cwd: '/srv' });
+    expect(loaded).toEqual({ config: DEFAULTS, warnings: [], source: null });
+  });
+
+  it('are used for an empty file and for a file of comments only', () => {
+    expect(parse([]).config).toEqual(DEFAULTS);
+    expect(parse(['# nothing set yet', '']).config).toEqual(DEFAULTS);
+  });
+
+  it('put the state file under an absolute $XDG_STATE_HOME, and ignore a relative one', () => {
+    const pickfile = (XDG_STATE_HOME: string) =>
+      loadConfig({ path: null, env: { XDG_STATE_HOME }, home: HOME, cwd: '/srv' }).config.pickfile;
+    expect(pickfile('/var/state')).toBe('/var/state/hbd/hbd.sqlite');
+    expect(pickfile('state')).toBe(`${HOME}/.local/state/hbd/hbd.sqlite`);
+  });
+
+  it('are exactly what the documented example file sets', () => {
+    const example = parseConfig(DEFAULT_CONFIG_YAML, {
+      sourceName: 'example',
+      baseDir: '/etc/hbd',
+      env: {},
+      home: HOME,
+    });
+    expect(example.warnings).toEqual([]);
+    expect(example.config).toEqual(DEFAULTS);
+  });
+
+  it('the example names every key of the schema', () => {
+    const keys = DEFAULT_CONFIG_YAML.split('\n')
+      .map((line) => /^([a-z_]+):/.exec(line)?.[1])
+      .filter((key) => key !== undefined);
+    expect(keys).toEqual(Object.keys(DEFAULTS));
+  });
+});
+
+describe('the loaded config', () => {
+  it('is frozen all the way down', () => {
+    const { config } = parse(['hosts:', '  web1: {interval: 10}', 'dyndomains: [a.example]']);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.history)).toBe(true);
+    expect(Object.isFrozen(config.hosts.web1)).toBe(true);
+    expect(Object.isFrozen(config.dyndomains)).toBe(true);
+    expect(() => {
+      config.hb_port = 1;
+    }).toThrow(TypeError);
+  });
+});
