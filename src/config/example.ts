@@ -50,7 +50,7 @@ tls_key: null
 #   "*.lab": {interval: 300, grace: 600}
 hosts: {}
 
-# Append-only event journal; null turns it off. Short form: journal: /var/lib/hbd/journal.log
+# JSON-lines journal of every accepted heartbeat, rotated by size; null turns it off. Short form: journal: /var/lib/hbd/journal.log
 #   journal: {path: journal.log, max_bytes: 67108864, keep: 5}
 journal: null
 

@@ -55,6 +55,7 @@ export class Gatekeeper {
     if (!secrets.some((secret) => verifySignature(hb.signature!, secret))) {
       return reject('auth', `bad signature for host "${hb.host}"`);
     }
+    // The decoder refuses a signed heartbeat without ts; this guards callers that build their own.
     if (hb.ts === undefined) return reject('auth', 'a signed heartbeat must carry ts');
     if (Math.abs(hb.ts - nowSeconds) > maxSkew) {
       return reject('skew', `ts ${hb.ts} is ${Math.round(hb.ts - nowSeconds)} s off (allowed: ${maxSkew} s)`);

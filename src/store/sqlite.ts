@@ -77,9 +77,9 @@ interface EventRow {
 
 /** The embedded store: one SQLite file in WAL mode, written by hbd alone. */
 export default function createSqliteStore(options: SqliteStoreOptions): Store {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
   let db: Database.Database;
   try {
+    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     db = new Database(options.path);
     // WAL + NORMAL: a committed transaction survives the process being killed (it is in
     // the OS's hands); only a power cut can take the last few, and nothing is torn.

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { runHbd, type ServingHbd, serveHbd } from '../helpers/cli.js';
+import { eventually, getJson } from '../helpers/daemon.js';
+
+let dir: string;
+let running: ServingHbd | undefined;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hbd-cli-'));
+});
+afterEach(async () => {
+  if (running && running.process.exitCode === null) {
+    running.process.kill('SIGKILL');
+    await running.exited;
+  }
+  running = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function writeConfig(extra = ''): string {
+  const path = join(dir, 'hb.yaml');
+  writeFileSync(
+    path,
+    `hb_host: 127.0.0.1\nhb_port: 0\nhbd_port: 0\npickfile: state.sqlite\nlogfmt: json\n${extra}`,
+  );
+  return path;
+}
+
+interface Host {
+  name: string;
+  state: string;
+  msg: string | null;
+}
+
+describe('hbd (the command line)', () => {
+  it('has help for every subcommand', async () => {
+    const top = await runHbd(['--help']);
+    expect(top.code).toBe(0);
+    for (const command of ['serve', 'send', 'keygen', 'check-config', 'hosts']) {
+      expect(top.stdout).toContain(command);
+      const help = await runHbd([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: hbd ${command}`);
+    }
+  });
+
+  it('keygen prints a strong, fresh secret', async () => {
+    const [a, b] = await Promise.all([runHbd(['keygen']), runHbd(['keygen'])]);
+    expect(a.stdout).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(a.stdout).not.toBe(b.stdout);
+  });
+
+  it('check-config accepts a good file and lists every problem of a bad one', async () => {
+    const good = await runHbd(['check-config', '-c', writeConfig()]);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toContain('ok:');
+    const bad = writeConfig('interval: soon\nauth: maybe\nhb_prot: 1\n');
+    const result = await runHbd(['check-config', '-c', bad]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('hb.yaml:6: interval:');
+    expect(result.stderr).toContain('hb.yaml:7: auth:');
+    expect(result.stderr).toMatch(/hb_prot.*did you mean "hb_port"/);
+  });
+
+  it('serve refuses to start on a bad config, naming the problem', async () => {
+    const result = await runHbd(['serve', '-c', writeConfig('hbd_port: 99999\n')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/hb\.yaml:6: hbd_port: expected an integer from 0 to 65535/);
+  });
+
+  it('`hbd -c FILE -f -v` serves; `hbd send` beats; `hbd hosts` shows it; SIGTERM stops it quickly', async () => {
+    running = await serveHbd(['-c', writeConfig(), '-f', '-v']);
+    const sent = await runHbd([
+      'send',
+      '--server',
+      `127.0.0.1:${running.udpPort}`,
+      '--host',
+      'web1',
+      '--msg',
+      'hello from the cli',
+      'rack=r7',
+    ]);
+    expect(sent.code).toBe(0);
+    await eventually(async () => {
+      const { body } = await getJson<Host[]>(`${running!.httpUrl}/api/hosts`);
+      expect(body).toEqual([
+        expect.objectContaining({ name: 'web1', state: 'up', msg: 'hello from the cli' }),
+      ]);
+    }, 2000);
+    const table = await runHbd(['hosts', '--url', running.httpUrl]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^HOST\s+STATE\s+STATUS\s+ADDRESS\s+LAST SEEN\s+MESSAGE$/m);
+    expect(table.stdout).toMatch(/^web1\s+up\s+ok\s+127\.0\.0\.1\s+\d+s ago\s+hello from the cli$/m);
+
+    const stopAsked = Date.now();
+    running.process.kill('SIGTERM');
+    expect(await running.exited).toBe(0);
+    expect(Date.now() - stopAsked).toBeLessThan(2000);
+  });
+
+  it('after kill -9 and a restart, every reported transition and the host are still there', async () => {
+    const config = writeConfig('grace: 0.5\n');
+    running = await serveHbd(['serve', '-c', config]);
+    const ws = new WebSocket(`${running.httpUrl.replace('http', 'ws')}/ws`);
+    const reported: { type: string; to?: string }[] = [];
+    ws.on('message', (data) => reported.push(JSON.parse(String(data))));
+    await runHbd([
+      'send',
+      '--server',
+      `127.0.0.1:${running.udpPort}`,
+      '--host',
+      'db1',
+      '--every',
+      '0.5',
+      '--count',
+      '1',
+    ]);
+    await eventually(
+      () =>
+        expect(reported.filter((f) => f.type === 'event').map((f) => f.to)).toEqual(['up', 'late', 'down']),
+      5000,
+    );
+    ws.close();
+    running.process.kill('SIGKILL');
+    await running.exited;
+
+    running = await serveHbd(['serve', '-c', config]);
+    const { body } = await getJson<Host & { events: { to: string }[] }>(`${running.httpUrl}/api/hosts/db1`);
+    expect(body.state).toBe('down');
+    expect(body.events.map((e) => e.to)).toEqual(['down', 'late', 'up']);
+  });
+
+  it('SIGHUP reloads the config: live keys apply, the rest are named as needing a restart', async () => {
+    const config = writeConfig();
+    running = await serveHbd(['serve', '-c', config]);
+    writeFileSync(
+      config,
+      'hb_host: 127.0.0.1\nhb_port: 1\nhbd_port: 0\npickfile: state.sqlite\nlogfmt: json\ninterval: 5\n',
+    );
+    running.process.kill('SIGHUP');
+    const applied = await running.waitForLog((l) => String(l.msg).startsWith('config reloaded'));
+    expect(applied.applied).toEqual(['interval']);
+    const restart = await running.waitForLog((l) => String(l.msg).startsWith('restart hbd to apply'));
+    expect(restart.needRestart).toEqual(['hb_port']);
+
+    writeFileSync(config, 'interval: -1\n');
+    running.process.kill('SIGHUP');
+    await running.waitForLog((l) => String(l.msg).startsWith('config reload refused'));
+    expect(running.process.exitCode).toBeNull();
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { Gatekeeper, type GatekeeperOptions } from '../../src/ingest/gatekeeper.js';
+import { parseHeartbeat } from '../../src/protocol/decode.js';
+import { signText } from '../../src/protocol/sign.js';
+import type { Heartbeat } from '../../src/protocol/types.js';
+
+const NOW = 1_764_080_000;
+const WEB1 = 'secret-of-web1-0123456789';
+const STAR = 'secret-of-everyone-else-01';
+
+function heartbeat(text: string, secret?: string): Heartbeat {
+  const datagram = secret ? `${text} sig=${signText(text, secret)}` : text;
+  const parsed = parseHeartbeat(datagram);
+  if (!parsed.ok) throw new Error(parsed.detail);
+  return parsed.value;
+}
+
+function admit(options: Partial<GatekeeperOptions>, hb: Heartbeat, lastTs?: number) {
+  const gatekeeper = new Gatekeeper({ auth: 'optional', keys: {}, maxSkew: 300, ...options });
+  const result = gatekeeper.admit(hb, lastTs, NOW);
+  return result.ok ? (result.signed ? 'signed' : 'unsigned') : result.reason;
+}
+
+describe('Gatekeeper: who may change state', () => {
+  const keys = { web1: WEB1 };
+
+  it('auth optional: an unsigned heartbeat from a host without a key is accepted as unsigned', () => {
+    expect(admit({ keys }, heartbeat('host=web2'))).toBe('unsigned');
+  });
+
+  it('a host with its own key is accepted only signed, with that key', () => {
+    expect(admit({ keys }, heartbeat('host=web1'))).toBe('unsigned');
+    expect(admit({ keys }, heartbeat(`host=web1 ts=${NOW}`, WEB1))).toBe('signed');
+    expect(admit({ keys }, heartbeat(`host=web1 ts=${NOW}`, STAR))).toBe('auth');
+  });
+
+  it('"*" gives every host without its own key a key', () => {
+    const both = { web1: WEB1, '*': STAR };
+    expect(admit({ keys: both }, heartbeat('host=web2'))).toBe('unsigned');
+    expect(admit({ keys: both }, heartbeat(`host=web2 ts=${NOW}`, STAR))).toBe('signed');
+    expect(admit({ keys: both }, heartbeat(`host=web2 ts=${NOW}`, WEB1))).toBe('auth');
+  });
+
+  it('auth required: unsigned heartbeats and hosts without a key are refused', () => {
+    expect(admit({ auth: 'required' }, heartbeat('host=web2'))).toBe('unsigned');
+    expect(admit({ auth: 'required' }, heartbeat(`host=web2 ts=${NOW}`, WEB1))).toBe('auth');
+  });
+
+  it('auth optional: a signed heartbeat hbd has no key for counts as unsigned', () => {
+    expect(admit({}, heartbeat(`host=web2 ts=${NOW}`, WEB1))).toBe('unsigned');
+  });
+
+  it('auth off: signatures are ignored, even bad ones', () => {
+    expect(admit({ auth: 'off', keys }, heartbeat(`host=web1 ts=${NOW}`, 'wrong'))).toBe('unsigned');
+    expect(admit({ auth: 'off', keys }, heartbeat('host=web1'))).toBe('unsigned');
+  });
+
+  it('a signed heartbeat must carry ts (the decoder already insists), within the allowed skew', () => {
+    expect(parseHeartbeat(`host=web1 sig=${signText('host=web1', WEB1)}`)).toMatchObject({
+      ok: false,
+      reason: 'field',
+    });
+    expect(admit({ keys }, heartbeat(`host=web1 ts=${NOW - 300}`, WEB1))).toBe('signed');
+    expect(admit({ keys }, heartbeat(`host=web1 ts=${NOW + 300.001}`, WEB1))).toBe('skew');
+    expect(admit({ keys, maxSkew: 5 }, heartbeat(`host=web1 ts=${NOW - 6}`, WEB1))).toBe('skew');
+  });
+
+  it('a signed heartbeat must be strictly newer than the last accepted one', () => {
+    const hb = heartbeat(`host=web1 ts=${NOW}.5`, WEB1);
+    expect(admit({ keys }, hb, NOW + 0.4)).toBe('signed');
+    expect(admit({ keys }, hb, NOW + 0.5)).toBe('replay');
+    expect(admit({ keys }, hb, NOW + 1)).toBe('replay');
+  });
+
+  it('several keys per host: key= picks one; without it any of them verifies', () => {
+    const rotating = { web1: { k1: 'old-secret-0123456789', k2: 'new-secret-0123456789' } };
+    expect(admit({ keys: rotating }, heartbeat(`host=web1 ts=${NOW} key=k2`, 'new-secret-0123456789'))).toBe(
+      'signed',
+    );
+    expect(admit({ keys: rotating }, heartbeat(`host=web1 ts=${NOW} key=k1`, 'new-secret-0123456789'))).toBe(
+      'auth',
+    );
+    expect(admit({ keys: rotating }, heartbeat(`host=web1 ts=${NOW} key=k3`, 'new-secret-0123456789'))).toBe(
+      'auth',
+    );
+    expect(admit({ keys: rotating }, heartbeat(`host=web1 ts=${NOW}`, 'old-secret-0123456789'))).toBe(
+      'signed',
+    );
+  });
+});

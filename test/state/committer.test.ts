@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { Bus } from '../../src/bus.js';
+import { Committer } from '../../src/state/committer.js';
+import type { HostEvent } from '../../src/state/events.js';
+import { HostTable } from '../../src/state/host-table.js';
+import createSqliteStore from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/store.js';
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const event = (host: string): Omit<HostEvent, 'id'> => ({
+  at: 1,
+  host,
+  kind: 'state',
+  from: null,
+  to: 'up',
+  reason: 'first heartbeat',
+});
+
+function setup(store: Store = createSqliteStore({ path: ':memory:' }), flushIntervalMs = 50) {
+  const bus = new Bus();
+  const table = new HostTable();
+  const published: HostEvent[] = [];
+  bus.on('event', (e) => published.push(e));
+  const errors: unknown[] = [];
+  const committer = new Committer({ store, table, bus, flushIntervalMs, onError: (e) => errors.push(e) });
+  return { store, bus, table, committer, published, errors };
+}
+
+describe('Committer: write-behind with group commit', () => {
+  it('stores a transition before the next event-loop turn, and only then publishes it, with its id', async () => {
+    const { store, table, committer, published } = setup();
+    committer.hostChanged(table.add('web1', 1, 1), true);
+    committer.recordEvent(event('web1'));
+    expect(published).toEqual([]);
+    await nextTurn();
+    expect(store.loadHosts().map((h) => h.name)).toEqual(['web1']);
+    expect(published).toEqual([expect.objectContaining({ id: 1, host: 'web1' })]);
+  });
+
+  it('groups everything changed within one turn into one commit', async () => {
+    const real = createSqliteStore({ path: ':memory:' });
+    let commits = 0;
+    const counting: Store = { ...real, commit: (batch, hook) => (commits++, real.commit(batch, hook)) };
+    const { table, committer } = setup(counting);
+    for (let i = 0; i < 100; i++) {
+      committer.hostChanged(table.add(`h${i}`, 1, 1), true);
+      committer.recordEvent(event(`h${i}`));
+    }
+    await nextTurn();
+    expect(commits).toBe(1);
+    expect(real.loadHosts()).toHaveLength(100);
+    expect(real.events({ limit: 1000 })).toHaveLength(100);
+  });
+
+  it('stores a routine change within the flush interval', async () => {
+    const { store, table, committer } = setup();
+    committer.hostChanged(table.add('web1', 1, 1), false);
+    await nextTurn();
+    expect(store.loadHosts()).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(store.loadHosts()).toHaveLength(1);
+  });
+
+  it('keeps everything when the store fails, publishes nothing, and stores it all on the retry', async () => {
+    const real = createSqliteStore({ path: ':memory:' });
+    let failing = true;
+    const flaky: Store = {
+      ...real,
+      commit: (batch, hook) => {
+        if (failing) throw new Error('disk full');
+        return real.commit(batch, hook);
+      },
+    };
+    const { table, committer, published, errors } = setup(flaky, 30);
+    committer.hostChanged(table.add('web1', 1, 1), true);
+    committer.recordEvent(event('web1'));
+    await nextTurn();
+    expect(published).toEqual([]);
+    expect(String(errors[0])).toContain('disk full');
+    failing = false;
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(published.map((e) => e.host)).toEqual(['web1']);
+    expect(real.loadHosts().map((h) => h.name)).toEqual(['web1']);
+  });
+
+  it('runs commit hooks inside the transaction, with the stored events', async () => {
+    const { committer, table } = setup();
+    const seen: number[] = [];
+    committer.addCommitHook((events) => seen.push(...events.map((e) => e.id)));
+    committer.hostChanged(table.add('web1', 1, 1), true);
+    committer.recordEvent(event('web1'));
+    committer.flush();
+    expect(seen).toEqual([1]);
+  });
+
+  it('a forgotten host is deleted, and a slot reused meanwhile stores the new host', () => {
+    const { store, table, committer } = setup();
+    const slot = table.add('old', 1, 1);
+    committer.hostChanged(slot, true);
+    committer.flush();
+    table.remove(slot);
+    committer.hostForgotten('old');
+    committer.hostChanged(table.add('new', 1, 1), true);
+    committer.flush();
+    expect(store.loadHosts().map((h) => h.name)).toEqual(['new']);
+  });
+});

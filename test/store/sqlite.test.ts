@@ -1,0 +1,123 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { HostRecord } from '../../src/state/host-table.js';
+import createSqliteStore from '../../src/store/sqlite.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hbd-store-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const host = (name: string, extra: Partial<HostRecord> = {}): HostRecord => ({
+  name,
+  state: 'up',
+  status: 'ok',
+  msg: null,
+  fields: {},
+  addr: '192.0.2.7',
+  ip4: null,
+  ip6: null,
+  signed: false,
+  firstSeen: 1_000,
+  lastSeen: 2_000,
+  lastTs: null,
+  every: null,
+  lastSeq: null,
+  received: 0,
+  lost: 0,
+  ...extra,
+});
+
+const event = (hostName: string, at: number, to = 'up') => ({
+  at,
+  host: hostName,
+  kind: 'state' as const,
+  from: null,
+  to,
+  reason: 'test',
+});
+
+describe('the SQLite store', () => {
+  it('keeps hosts exactly as written, across a reopen', () => {
+    const path = join(dir, 'nested', 'state.sqlite');
+    const full = host('web1', {
+      state: 'late',
+      status: 'fail',
+      msg: 'disk "full"\n',
+      fields: { rack: 'r7', load: '0.42' },
+      ip4: '198.51.100.4',
+      ip6: '2001:db8::4',
+      signed: true,
+      lastTs: 1_764_080_000.123,
+      every: 30,
+      lastSeq: 2 ** 40,
+      received: 10,
+      lost: 2,
+    });
+    const store = createSqliteStore({ path });
+    store.commit({ deletes: [], upserts: [full, host('web2')], events: [] });
+    store.commit({ deletes: ['web2'], upserts: [{ ...full, lastSeen: 3_000 }], events: [] });
+    store.close();
+    const reopened = createSqliteStore({ path });
+    expect(reopened.loadHosts()).toEqual([{ ...full, lastSeen: 3_000 }]);
+    reopened.close();
+  });
+
+  it('numbers events in order and lists them newest first, by host and time', () => {
+    const store = createSqliteStore({ path: join(dir, 's.sqlite') });
+    const stored = store.commit({
+      deletes: [],
+      upserts: [],
+      events: [event('a', 1), event('b', 2), event('a', 3)],
+    });
+    expect(stored.map((e) => e.id)).toEqual([1, 2, 3]);
+    expect(store.events({ limit: 10 }).map((e) => e.id)).toEqual([3, 2, 1]);
+    expect(store.events({ host: 'a', limit: 10 }).map((e) => e.at)).toEqual([3, 1]);
+    expect(store.events({ since: 2, limit: 10 }).map((e) => e.id)).toEqual([3, 2]);
+    expect(store.events({ afterId: 2, limit: 10 }).map((e) => e.id)).toEqual([3]);
+    expect(store.events({ limit: 1 }).map((e) => e.id)).toEqual([3]);
+    store.close();
+  });
+
+  it('a commit is all or nothing: a failing hook rolls back hosts and events', () => {
+    const store = createSqliteStore({ path: join(dir, 's.sqlite') });
+    expect(() =>
+      store.commit({ deletes: [], upserts: [host('web1')], events: [event('web1', 1)] }, () => {
+        throw new Error('outbox full');
+      }),
+    ).toThrow('outbox full');
+    expect(store.loadHosts()).toEqual([]);
+    expect(store.events({ limit: 10 })).toEqual([]);
+    store.close();
+  });
+
+  it('prunes events by age and by count, and never reuses an id', () => {
+    const store = createSqliteStore({ path: join(dir, 's.sqlite') });
+    store.commit({ deletes: [], upserts: [], events: [1, 2, 3, 4, 5].map((at) => event('a', at)) });
+    expect(store.prune({ olderThan: 2, maxEvents: 1000 })).toBe(1);
+    expect(store.prune({ olderThan: 0, maxEvents: 2 })).toBe(2);
+    expect(store.events({ limit: 10 }).map((e) => e.id)).toEqual([5, 4]);
+    store.prune({ olderThan: 10, maxEvents: 1000 });
+    expect(store.commit({ deletes: [], upserts: [], events: [event('a', 11)] })[0]?.id).toBe(6);
+    store.close();
+  });
+
+  it('refuses a file written by a newer hbd rather than guessing', () => {
+    const path = join(dir, 's.sqlite');
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => createSqliteStore({ path })).toThrow(/newer hbd/);
+  });
+
+  it('says which file it could not open', () => {
+    writeFileSync(join(dir, 'not-a-dir'), '');
+    expect(() => createSqliteStore({ path: join(dir, 'not-a-dir', 'state.sqlite') })).toThrow(
+      /sqlite store: cannot open .*not-a-dir\/state\.sqlite/,
+    );
+  });
+});

@@ -1,0 +1,104 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { Bus } from '../../src/bus.js';
+import type { HeartbeatNotice } from '../../src/state/events.js';
+import { LiveFeed, type LiveFeedOptions } from '../../src/ws/live-feed.js';
+import { eventually } from '../helpers/daemon.js';
+
+interface Frame {
+  type: string;
+  [key: string]: unknown;
+}
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+async function startFeed(options: Partial<LiveFeedOptions> = {}) {
+  const bus = new Bus();
+  const feed = new LiveFeed({ bus, snapshot: () => [], flushMs: 20, ...options });
+  const server = http.createServer();
+  server.on('upgrade', (request, socket, head) => feed.handleUpgrade(request, socket, head));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  cleanups.push(() => {
+    feed.close();
+    server.closeAllConnections();
+    server.close();
+  });
+  return { bus, feed, port };
+}
+
+async function connect(port: number) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const frames: Frame[] = [];
+  ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Frame));
+  await eventually(() => expect(frames[0]?.type).toBe('snapshot'));
+  cleanups.push(() => ws.terminate());
+  return { ws, frames };
+}
+
+const notice = (host: string, seq: number, msg: string | null = null): HeartbeatNotice => ({
+  host,
+  at: Date.now(),
+  status: 'ok',
+  msg,
+  fields: {},
+  addr: '127.0.0.1',
+  signed: false,
+  seq,
+});
+
+describe('LiveFeed (/ws)', () => {
+  it('merges the heartbeats of one host within a window: the latest wins', async () => {
+    const { bus, port } = await startFeed();
+    const { frames } = await connect(port);
+    for (let seq = 1; seq <= 100; seq++) bus.emit('heartbeat', notice('web1', seq));
+    bus.emit('heartbeat', notice('web2', 1));
+    await eventually(() => expect(frames.filter((f) => f.type === 'heartbeat')).toHaveLength(2));
+    expect(frames.filter((f) => f.host === 'web1')).toEqual([
+      expect.objectContaining({ type: 'heartbeat', seq: 100 }),
+    ]);
+  });
+
+  it('never merges events, and sends them after the heartbeats that came before them', async () => {
+    const { bus, port } = await startFeed();
+    const { frames } = await connect(port);
+    bus.emit('heartbeat', notice('web1', 1));
+    for (const to of ['late', 'down', 'up']) {
+      bus.emit('event', { id: 1, at: Date.now(), host: 'web1', kind: 'state', from: null, to, reason: 'r' });
+    }
+    await eventually(() => expect(frames).toHaveLength(5));
+    expect(frames.map((f) => `${f.type}:${f.to ?? ''}`)).toEqual([
+      'snapshot:',
+      'heartbeat:',
+      'event:late',
+      'event:down',
+      'event:up',
+    ]);
+  });
+
+  it('drops a client that stops reading, and keeps serving the others', async () => {
+    const { bus, feed, port } = await startFeed({ maxBufferedBytes: 64 * 1024 });
+    const { frames: healthy } = await connect(port);
+    // A client that completes the handshake and then never reads a byte.
+    const stalled = net.connect(port, '127.0.0.1');
+    cleanups.push(() => stalled.destroy());
+    stalled.write(
+      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await eventually(() => expect(feed.clientCount).toBe(2));
+    stalled.pause();
+    const big = 'x'.repeat(1000);
+    for (let round = 0; round < 200 && feed.clientCount === 2; round++) {
+      for (let host = 0; host < 100; host++) bus.emit('heartbeat', notice(`h${host}`, round, big));
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    await eventually(() => expect(feed.clientCount).toBe(1), 5000);
+    expect(healthy.filter((f) => f.type === 'heartbeat').length).toBeGreaterThan(100);
+  });
+});
