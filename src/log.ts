@@ -38,7 +38,10 @@ export function createLog(options: LogOptions): LogHandle {
   const log = pino({ level: options.level, base: { pid: process.pid } }, stream);
   return {
     log,
-    reopen: () => destination.reopen(),
+    // Only a file can be reopened; stderr stays what it is.
+    reopen: () => {
+      if (options.file) destination.reopen();
+    },
     flush: () => destination.flushSync(),
   };
 }

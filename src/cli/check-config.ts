@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DEFAULT_CONFIG_YAML } from '../config/example.js';
-import { problemsOf, readConfig } from './config-loading.js';
+import { printConfigError, readConfig } from './config-loading.js';
 
 export function checkConfigCommand(): Command {
   return new Command('check-config')
@@ -16,9 +16,7 @@ export function checkConfigCommand(): Command {
       try {
         loaded = readConfig(options.config);
       } catch (error) {
-        const problems = problemsOf(error);
-        process.stderr.write(`hbd: the config has ${problems.length} problem(s):\n`);
-        for (const problem of problems) process.stderr.write(`  ${problem}\n`);
+        printConfigError(error);
         process.exitCode = 1;
         return;
       }

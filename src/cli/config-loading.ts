@@ -13,11 +13,20 @@ export function loadConfigOrExit(cliPath: string | undefined): LoadResult {
     return readConfig(cliPath);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`hbd: the config has ${error.problems.length} problem(s):\n`);
-      for (const problem of error.problems) process.stderr.write(`  ${problem}\n`);
+      printConfigError(error);
       process.exit(2);
     }
     throw error;
+  }
+}
+
+/** Every problem, then the warnings: a misspelt key often explains a missing value. */
+export function printConfigError(error: unknown): void {
+  const problems = problemsOf(error);
+  process.stderr.write(`hbd: the config has ${problems.length} problem(s):\n`);
+  for (const problem of problems) process.stderr.write(`  ${problem}\n`);
+  if (error instanceof ConfigError) {
+    for (const warning of error.warnings) process.stderr.write(`warning: ${warning}\n`);
   }
 }
 

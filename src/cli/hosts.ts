@@ -62,7 +62,7 @@ export function formatHostTable(hosts: readonly HostJson[], now: number): string
       .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
       .join('  ')
       .trimEnd()}\n`;
-  return [header, ...rows].map(line).join('') + `${hosts.length} host(s)\n`;
+  return `${[header, ...rows].map(line).join('')}${hosts.length} host(s)\n`;
 }
 
 function ago(ms: number): string {

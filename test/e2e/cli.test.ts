@@ -67,9 +67,9 @@ describe('hbd (the command line)', () => {
   });
 
   it('serve refuses to start on a bad config, naming the problem', async () => {
-    const result = await runHbd(['serve', '-c', writeConfig('hbd_port: 99999\n')]);
+    const result = await runHbd(['serve', '-c', writeConfig('udp_rcvbuf: lots\n')]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/hb\.yaml:6: hbd_port: expected an integer from 0 to 65535/);
+    expect(result.stderr).toMatch(/hb\.yaml:6: udp_rcvbuf: expected an integer/);
   });
 
   it('`hbd -c FILE -f -v` serves; `hbd send` beats; `hbd hosts` shows it; SIGTERM stops it quickly', async () => {

@@ -40,7 +40,13 @@ describe('Committer: write-behind with group commit', () => {
   it('groups everything changed within one turn into one commit', async () => {
     const real = createSqliteStore({ path: ':memory:' });
     let commits = 0;
-    const counting: Store = { ...real, commit: (batch, hook) => (commits++, real.commit(batch, hook)) };
+    const counting: Store = {
+      ...real,
+      commit: (batch, hook) => {
+        commits++;
+        return real.commit(batch, hook);
+      },
+    };
     const { table, committer } = setup(counting);
     for (let i = 0; i < 100; i++) {
       committer.hostChanged(table.add(`h${i}`, 1, 1), true);

@@ -1,0 +1,333 @@
+/**
+ * `hbd send`: sends hb/1 heartbeats over UDP, once, or every N seconds until
+ * stopped (then a last `status=bye` tells the daemon the host left on purpose).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { lookup } from 'node:dns/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { isIPv6 } from 'node:net';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { encodeHeartbeat, type HeartbeatInput } from '../protocol/encode.js';
+import { isValidHostName } from '../protocol/hostname.js';
+import { STATUSES, type Status } from '../protocol/types.js';
+
+const DEFAULT_PORT = 50003;
+const DEFAULT_SERVER = `127.0.0.1:${DEFAULT_PORT}`;
+
+export interface SendOptions {
+  /** Where to send: `host[:port]`, `[ipv6]:port` or a bare IPv6 address. Default 127.0.0.1:50003. */
+  server?: string[];
+  /** Default: this machine's name, lower-cased (its first label if the full name is not valid). */
+  host?: string;
+  key?: string;
+  /** A file holding the secret (surrounding whitespace ignored). */
+  keyFile?: string;
+  keyId?: string;
+  status?: Status;
+  msg?: string;
+  zlib?: boolean;
+  /** Seconds between heartbeats: sends `count` times, or until `signal` aborts, instead of once. */
+  every?: number;
+  count?: number;
+  ip4?: string;
+  ip6?: string;
+  /** Extra fields, each `key=value`. */
+  fields?: string[];
+  /** Ends an `every` loop, after a last `status=bye` heartbeat. */
+  signal?: AbortSignal;
+  /** Where warnings go; default stderr. */
+  warn?: (message: string) => void;
+}
+
+/** What the user asked for is wrong (exit 2), as opposed to a failure while sending (exit 1). */
+export class SendUsageError extends Error {}
+
+interface Server {
+  host: string;
+  port: number;
+}
+
+interface Target {
+  address: string;
+  port: number;
+  family: 4 | 6;
+}
+
+export async function runSend(options: SendOptions): Promise<void> {
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  if (options.count !== undefined && options.every === undefined)
+    throw new SendUsageError('--count needs --every');
+  const secret = await readSecret(options, warn);
+  if (options.keyId !== undefined && secret === undefined) {
+    throw new SendUsageError('--key-id needs --key or --key-file');
+  }
+  const servers = (options.server?.length ? options.server : [DEFAULT_SERVER]).map(parseServer);
+  const template: HeartbeatInput = {
+    host: options.host ?? defaultHostName(),
+    every: options.every,
+    status: options.status,
+    msg: options.msg,
+    ip4: options.ip4,
+    ip6: options.ip6,
+    keyId: options.keyId,
+    fields: parseFields(options.fields ?? []),
+  };
+  const encode = (extra: Partial<HeartbeatInput> = {}) =>
+    encodeHeartbeat({ ...template, ts: Date.now() / 1000, ...extra }, { secret, zlib: options.zlib });
+  try {
+    // Later heartbeats differ only in ts and seq: if this one encodes, they all do.
+    encode({ seq: options.every === undefined ? undefined : 1 });
+  } catch (error) {
+    throw new SendUsageError(messageOf(error));
+  }
+
+  const sender = new UdpSender(await Promise.all(servers.map(resolveServer)), warn);
+  try {
+    if (options.every === undefined) await sender.send(encode(), { failHard: true });
+    else await loop(options.every, options.count, encode, sender, options.signal);
+  } finally {
+    sender.close();
+  }
+}
+
+/** One heartbeat every `every` seconds, seq from 1; a last `status=bye` when `signal` aborts. */
+async function loop(
+  every: number,
+  count: number | undefined,
+  encode: (extra: Partial<HeartbeatInput>) => Buffer,
+  sender: UdpSender,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const intervalMs = every * 1000;
+  let nextAt = performance.now();
+  let seq = 0;
+  while (!signal?.aborted && (count === undefined || seq < count)) {
+    // Rejects only when aborted, which the loop condition then sees.
+    await sleep(Math.max(0, nextAt - performance.now()), undefined, { signal }).catch(() => {});
+    if (signal?.aborted) break;
+    seq++;
+    await sender.send(encode({ seq }), { failHard: false });
+    // Keep to the schedule rather than drift by each send's duration; after a stall
+    // (suspend, overload) send once right away instead of catching up with a burst.
+    nextAt = Math.max(nextAt + intervalMs, performance.now());
+  }
+  if (signal?.aborted) await sender.send(encode({ seq: seq + 1, status: 'bye' }), { failHard: false });
+}
+
+/** One UDP socket per address family, each datagram sent to every server. */
+class UdpSender {
+  readonly #targets: Target[];
+  readonly #sockets = new Map<4 | 6, Socket>();
+  readonly #warn: (message: string) => void;
+
+  constructor(targets: Target[], warn: (message: string) => void) {
+    this.#targets = targets;
+    this.#warn = warn;
+    for (const { family } of targets) {
+      if (this.#sockets.has(family)) continue;
+      const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
+      // Without a listener an asynchronous socket error would crash the process.
+      socket.on('error', (error) => warn(`UDP socket: ${error.message}`));
+      this.#sockets.set(family, socket);
+    }
+  }
+
+  /** `failHard`: throw on the first failure (one-shot) rather than warn and carry on (loop). */
+  async send(datagram: Buffer, { failHard }: { failHard: boolean }): Promise<void> {
+    await Promise.all(
+      this.#targets.map(async (target) => {
+        try {
+          await this.#sendTo(datagram, target);
+        } catch (error) {
+          const message = `cannot send to ${formatTarget(target)}: ${messageOf(error)}`;
+          if (failHard) throw new Error(message);
+          this.#warn(message);
+        }
+      }),
+    );
+  }
+
+  #sendTo(datagram: Buffer, { address, port, family }: Target): Promise<void> {
+    const socket = this.#sockets.get(family)!;
+    return new Promise((resolve, reject) => {
+      socket.send(datagram, port, address, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  close(): void {
+    for (const socket of this.#sockets.values()) socket.close();
+  }
+}
+
+function formatTarget({ address, port, family }: Target): string {
+  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+async function readSecret(
+  options: SendOptions,
+  warn: (message: string) => void,
+): Promise<string | undefined> {
+  if (options.key !== undefined && options.keyFile !== undefined) {
+    throw new SendUsageError('use --key or --key-file, not both');
+  }
+  if (options.keyFile === undefined) {
+    if (options.key === '') throw new SendUsageError('--key is empty');
+    return options.key;
+  }
+  const path = options.keyFile;
+  let content: string;
+  try {
+    content = await readFile(path, 'utf8');
+    const { mode } = await stat(path);
+    if (process.platform !== 'win32' && (mode & 0o044) !== 0) {
+      warn(`key file ${path} can be read by other users than its owner (chmod 600 ${path})`);
+    }
+  } catch (error) {
+    throw new SendUsageError(`cannot read key file: ${messageOf(error)}`);
+  }
+  const secret = content.trim();
+  if (secret === '') throw new SendUsageError(`key file ${path} is empty`);
+  return secret;
+}
+
+function defaultHostName(): string {
+  const full = hostname().toLowerCase();
+  if (isValidHostName(full)) return full;
+  const firstLabel = full.split('.')[0] ?? '';
+  if (isValidHostName(firstLabel)) return firstLabel;
+  throw new SendUsageError(`this machine's name "${full}" is not a valid host name: pass --host`);
+}
+
+function parseFields(specs: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const spec of specs) {
+    const equals = spec.indexOf('=');
+    if (equals <= 0) throw new SendUsageError(`field "${spec}" is not key=value`);
+    const key = spec.slice(0, equals);
+    if (Object.hasOwn(fields, key)) throw new SendUsageError(`field "${key}" is given twice`);
+    fields[key] = spec.slice(equals + 1);
+  }
+  return fields;
+}
+
+/** `host`, `host:port`, `[ipv6]`, `[ipv6]:port` or a bare IPv6 address (which has no room for a port). */
+export function parseServer(spec: string): Server {
+  let host: string;
+  let port: string | undefined;
+  if (spec.startsWith('[')) {
+    const close = spec.indexOf(']');
+    const rest = spec.slice(close + 1);
+    if (close < 0 || (rest !== '' && !rest.startsWith(':'))) {
+      throw new SendUsageError(`--server "${spec}": expected [ipv6]:port`);
+    }
+    host = spec.slice(1, close);
+    if (rest !== '') port = rest.slice(1);
+  } else if (isIPv6(spec)) {
+    host = spec;
+  } else {
+    const colon = spec.lastIndexOf(':');
+    host = colon < 0 ? spec : spec.slice(0, colon);
+    if (colon >= 0) port = spec.slice(colon + 1);
+  }
+  if (host === '') throw new SendUsageError(`--server "${spec}": no host`);
+  return { host, port: port === undefined ? DEFAULT_PORT : parsePort(port, spec) };
+}
+
+function parsePort(text: string, spec: string): number {
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port < 1 || port > 65535) {
+    throw new SendUsageError(`--server "${spec}": port must be 1 to 65535`);
+  }
+  return port;
+}
+
+async function resolveServer({ host, port }: Server): Promise<Target> {
+  try {
+    const { address, family } = await lookup(host);
+    return { address, port, family: family === 6 ? 6 : 4 };
+  } catch (error) {
+    throw new Error(`cannot resolve server "${host}": ${messageOf(error)}`);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function parsePositiveSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(seconds > 0)) throw new InvalidArgumentError('expected seconds > 0');
+  return seconds;
+}
+
+function parsePositiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n === 0) {
+    throw new InvalidArgumentError('expected an integer > 0');
+  }
+  return n;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+const EXAMPLES = `
+Examples:
+  $ hbd send                                      one heartbeat for this host to ${DEFAULT_SERVER}
+  $ hbd send --server hb.example.com --key-file /etc/hbd/key load=0.42 rack=r7
+  $ hbd send --server [2001:db8::1]:50003 --status warn --msg "disk 91% full"
+  $ hbd send --every 30 --key-file /etc/hbd/key   until stopped; Ctrl-C or SIGTERM sends status=bye
+  $ echo web1 | nc -u -w0 127.0.0.1 50003         the same without hbd (unsigned)`;
+
+type CliOptions = Omit<SendOptions, 'fields' | 'signal' | 'warn'>;
+
+export function sendCommand(): Command {
+  const command = new Command('send');
+  return command
+    .description('send a heartbeat (or one every N seconds) to hbd over UDP')
+    .argument('[fields...]', 'extra fields, each key=value: labels or metrics of this host')
+    .option(
+      '--server <host[:port]>',
+      `where to send; repeat for several (default: ${DEFAULT_SERVER}; IPv6 as [::1]:50003 or ::1)`,
+      collect,
+    )
+    .option('--host <name>', "this host's name (default: the machine's name)")
+    .option('--key <secret>', 'sign with this secret (visible in ps: prefer --key-file)')
+    .option('--key-file <path>', 'sign with the secret in this file')
+    .option('--key-id <id>', 'the id of the key, where the daemon knows several')
+    .addOption(new Option('--status <status>', 'status to report (default: ok)').choices(STATUSES))
+    .option('--msg <text>', 'a message for people (at most 1024 characters)')
+    .option('--zlib', 'compress the datagram')
+    .option(
+      '--every <seconds>',
+      'send every N seconds until stopped (seq counts from 1)',
+      parsePositiveSeconds,
+    )
+    .option('--count <n>', 'with --every: stop after n heartbeats', parsePositiveInteger)
+    .option('--ip4 <address>', 'IPv4 address to publish instead of the source address')
+    .option('--ip6 <address>', 'IPv6 address to publish instead of the source address')
+    .addHelpText('after', EXAMPLES)
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
+    .action(async (fields: string[], options: CliOptions) => {
+      // Only a loop has a bye to send; a one-shot send stops on a signal like any program.
+      const stop = new AbortController();
+      const abort = () => stop.abort();
+      if (options.every !== undefined) {
+        process.once('SIGINT', abort);
+        process.once('SIGTERM', abort);
+      }
+      try {
+        await runSend({ ...options, fields, signal: stop.signal });
+      } catch (error) {
+        if (error instanceof SendUsageError) command.error(`error: ${error.message}`, { exitCode: 2 });
+        process.stderr.write(`error: ${messageOf(error)}\n`);
+        process.exitCode = 1;
+      } finally {
+        process.off('SIGINT', abort);
+        process.off('SIGTERM', abort);
+      }
+    });
+}
