@@ -1,0 +1,70 @@
+/**
+ * Child process: the real daemon (startDaemon: UDP socket, pipeline, state, SQLite store,
+ * HTTP server), reporting its ingest counters to the orchestrator.
+ */
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { parseConfig } from '../src/config/load.js';
+import { type RunningDaemon, startDaemon } from '../src/main.js';
+import { serveParent } from './ipc.js';
+import { startProbe } from './probe.js';
+
+let daemon: RunningDaemon | undefined;
+/** hbd only logs the granted receive buffer when it is short of the request. */
+let grantedBufferSize: number | undefined;
+
+const probe = startProbe();
+
+/** Keeps the bench output readable: captures the buffer warning, passes real errors on to stderr. */
+const logStream = new Writable({
+  write(chunk, _encoding, done) {
+    const line = JSON.parse(String(chunk)) as { level: number; granted?: number; msg?: string };
+    if (typeof line.granted === 'number') grantedBufferSize = line.granted;
+    else if (line.level >= 50) process.stderr.write(`hbd: ${line.msg}\n`);
+    done();
+  },
+});
+
+serveParent({
+  async start(body) {
+    const { dir, auth, keys, receiveBufferSize } = body as {
+      dir: string;
+      auth: string;
+      keys: Record<string, string>;
+      receiveBufferSize: number;
+    };
+    const text = stringify({
+      hb_host: '127.0.0.1',
+      hb_port: 0,
+      hbd_host: '127.0.0.1',
+      hbd_port: 0,
+      pickfile: join(dir, 'state.sqlite'),
+      log_level: 'warn',
+      auth,
+      keys,
+      udp_rcvbuf: receiveBufferSize,
+    });
+    const { config } = parseConfig(text, { sourceName: 'bench.yaml', baseDir: dir, env: {}, home: dir });
+    daemon = await startDaemon(config, { log: pino({ level: 'warn' }, logStream) });
+    return { port: daemon.udp.port, grantedBufferSize: grantedBufferSize ?? receiveBufferSize };
+  },
+  counters() {
+    if (!daemon) throw new Error('start first');
+    const { stats } = daemon;
+    const dropped = Object.fromEntries(Object.entries(stats.dropped).filter(([, count]) => count > 0));
+    return {
+      received: stats.received,
+      accepted: stats.accepted,
+      dropped,
+      hosts: daemon.monitor.table.size,
+    };
+  },
+  probe,
+  async stop() {
+    await daemon?.stop();
+    daemon = undefined;
+    return {};
+  },
+});

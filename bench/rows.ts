@@ -1,0 +1,135 @@
+/** Turns the measurements into the table's lines: figure, target, baseline ratio, verdict, and why. */
+import type { HbdIngest } from './measure-hbd.js';
+import type { UdpBaseline } from './measure-udp.js';
+import type { MemoryReport, MemoryVariant } from './memory-worker.js';
+import { fmtRate, type SearchOutcome, type TrialOutcome } from './rate-search.js';
+import { type Row, ratioOf, verdictOf } from './report.js';
+import { RECEIVE_BUFFER_BYTES } from './settings.js';
+import type { WheelReport } from './wheel-worker.js';
+
+/** What each measurement returned; undefined where it failed. */
+export interface BenchResults {
+  udp?: UdpBaseline | undefined;
+  signed?: HbdIngest | undefined;
+  unsigned?: HbdIngest | undefined;
+  memory: Partial<Record<MemoryVariant, MemoryReport | undefined>>;
+  wheel?: WheelReport | undefined;
+}
+
+/** Why the receiver stopped keeping up: its state at the fastest pass and at the slowest miss. */
+function diagnosis(search: SearchOutcome | undefined): string {
+  const state = (trial: TrialOutcome) =>
+    `${fmtRate(trial.achieved)} with ${(trial.receiverCpu * 100).toFixed(0)} % of a core, ` +
+    `longest stall ${trial.receiverMaxStallMs.toFixed(0)} ms`;
+  const { fastestPass, slowestMiss } = search ?? {};
+  return (
+    (fastestPass ? `; receiver at ${state(fastestPass)}` : '') +
+    (slowestMiss ? `; lost ${(slowestMiss.loss * 100).toFixed(1)} % at ${state(slowestMiss)}` : '')
+  );
+}
+
+/**
+ * When the sender was the limit, what the receiver's CPU share suggests it could take:
+ * a rough extrapolation to help read the ratios, not a measurement.
+ */
+function cpuBound(search: SearchOutcome | undefined): string {
+  const fastest = search?.fastestPass;
+  if (!search?.senderLimited || !fastest || fastest.receiverCpu <= 0) return '';
+  return `; if CPU were its only limit, roughly ${fmtRate(fastest.achieved / fastest.receiverCpu)} (an extrapolation)`;
+}
+
+export function buildRows({ udp, signed, unsigned, memory, wheel }: BenchResults): Row[] {
+  const baselineRate = udp?.search.sustained ?? null;
+  // A sender-limited baseline is a lower bound, so the ratios against it are upper bounds.
+  const baselineNote = udp?.search.senderLimited
+    ? '; the baseline was sender-limited: ratios are upper bounds'
+    : '';
+  const granted = (ingest: { grantedBufferSize: number } | undefined) =>
+    ingest ? `SO_RCVBUF granted ${ingest.grantedBufferSize} of ${RECEIVE_BUFFER_BYTES} bytes` : '';
+  const ingestRow = (measure: string, ingest: HbdIngest | undefined, target: number, hint: string): Row => {
+    const value = ingest?.search.sustained ?? null;
+    const drops = Object.entries(ingest?.dropped ?? {}).map(([reason, count]) => `${count} ${reason}`);
+    return {
+      measure,
+      value,
+      unit: '/s',
+      atLeast: ingest?.search.senderLimited,
+      target: { atLeast: true, value: target, hint },
+      baselineOf: 'UDP baseline',
+      ratio: ratioOf(value, baselineRate),
+      verdict: verdictOf(value, { atLeast: true, value: target }),
+      note:
+        `${granted(ingest)}${baselineNote}${diagnosis(ingest?.search)}` +
+        (drops.length > 0 ? `; hbd dropped (bench bug?): ${drops.join(', ')}` : ''),
+    };
+  };
+  const mapBytes = memory.map?.bytesPerHost ?? null;
+  const memoryNote = 'JS heap + ArrayBuffers (the typed columns), after full GCs, over 1,000,000 hosts';
+  return [
+    {
+      measure: '1. UDP baseline: bare dgram receiver',
+      value: baselineRate,
+      unit: '/s',
+      atLeast: udp?.search.senderLimited,
+      target: null,
+      baselineOf: null,
+      ratio: baselineRate === null ? null : 1,
+      verdict: baselineRate === null ? 'FAILED' : 'baseline',
+      note:
+        `${granted(udp)}${udp?.search.senderLimited ? '; limited by the sender, not the receiver' : ''}` +
+        diagnosis(udp?.search) +
+        cpuBound(udp?.search),
+    },
+    ingestRow('2. hbd signed (parse+HMAC+state), 100k hosts', signed, 50_000, ' (~0.45×)'),
+    ingestRow('3. hbd unsigned, 100k hosts', unsigned, 80_000, ''),
+    {
+      measure: '4. memory baseline: Map<name, number>',
+      value: mapBytes,
+      unit: 'B/host',
+      target: null,
+      baselineOf: null,
+      ratio: mapBytes === null ? null : 1,
+      verdict: mapBytes === null ? 'FAILED' : 'baseline',
+      note: 'a flat copy of the host name + a Map entry: the least any name index costs',
+    },
+    {
+      measure: '4. memory per host (no msg)',
+      value: memory.plain?.bytesPerHost ?? null,
+      unit: 'B/host',
+      target: { atLeast: false, value: 300 },
+      baselineOf: 'Map baseline',
+      ratio: ratioOf(memory.plain?.bytesPerHost ?? null, mapBytes),
+      verdict: verdictOf(memory.plain?.bytesPerHost ?? null, { atLeast: false, value: 300 }),
+      note: memoryNote,
+    },
+    {
+      measure: '4. memory per host (msg + 2 fields)',
+      value: memory.extras?.bytesPerHost ?? null,
+      unit: 'B/host',
+      target: null,
+      baselineOf: 'Map baseline',
+      ratio: ratioOf(memory.extras?.bytesPerHost ?? null, mapBytes),
+      verdict: memory.extras ? 'info' : 'FAILED',
+    },
+    {
+      measure: '5. baseline: Map.get, 1M-entry map',
+      value: wheel?.mapGetNsPerBeat ?? null,
+      unit: 'ns/heartbeat',
+      target: null,
+      baselineOf: null,
+      ratio: wheel ? 1 : null,
+      verdict: wheel ? 'baseline' : 'FAILED',
+      note: 'one lookup of a host name per heartbeat, same order as the heartbeats',
+    },
+    {
+      measure: '5. deadline wheel, 1M hosts',
+      value: wheel?.wheelNsPerBeat ?? null,
+      unit: 'ns/heartbeat',
+      target: { atLeast: false, value: 1000 },
+      baselineOf: 'Map.get',
+      ratio: ratioOf(wheel?.wheelNsPerBeat ?? null, wheel?.mapGetNsPerBeat),
+      verdict: verdictOf(wheel?.wheelNsPerBeat ?? null, { atLeast: false, value: 1000 }),
+      note: 'scheduleNoLaterThan per heartbeat (1 % move earlier) + the 100 ms takeDue sweeps, amortised',
+    },
+  ];
+}

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: hbd's ingest speed, memory and deadline bookkeeping. The machine
+ * may be shared and noisy, so every figure is also given as a ratio to a baseline
+ * measured in this same run; the absolute figures only hold for this machine, now.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { killAllChildren } from './ipc.js';
+import { measureHbdIngest } from './measure-hbd.js';
+import { MEMORY_HOSTS, measureMemory } from './measure-memory.js';
+import { measureUdpBaseline } from './measure-udp.js';
+import { measureWheel, WHEEL_HOSTS } from './measure-wheel.js';
+import { MAX_LOSS } from './rate-search.js';
+import { formatTable } from './report.js';
+import { type BenchResults, buildRows } from './rows.js';
+import { INGEST_HOSTS, RECEIVE_BUFFER_BYTES } from './settings.js';
+
+const log = (line: string) => console.log(line);
+const startedAt = performance.now();
+let failures = 0;
+
+/** Runs one measurement; a failure is reported and the others still run. */
+async function section<T>(title: string, measure: () => Promise<T>): Promise<T | undefined> {
+  const start = performance.now();
+  log(`\n== ${title}`);
+  try {
+    const result = await measure();
+    log(`  (${((performance.now() - start) / 1000).toFixed(1)} s)`);
+    return result;
+  } catch (error) {
+    failures++;
+    log(`  FAILED: ${error instanceof Error ? error.stack : String(error)}`);
+    return undefined;
+  } finally {
+    killAllChildren();
+  }
+}
+
+function readSysctl(name: string): number | null {
+  try {
+    return Number(readFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, 'utf8').trim());
+  } catch {
+    return null;
+  }
+}
+
+const machine = {
+  node: process.version,
+  cpus: os.cpus().length,
+  cpuModel: os.cpus()[0]?.model ?? 'unknown',
+  loadAverage: os.loadavg().map((load) => Number(load.toFixed(2))),
+  rmemMax: readSysctl('net.core.rmem_max'),
+};
+log('hbd benchmark: everything on 127.0.0.1, each figure also as a ratio to a baseline from this run');
+log(
+  `node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}), load ${machine.loadAverage.join(' ')}, ` +
+    `net.core.rmem_max ${machine.rmemMax ?? 'unknown'} (caps SO_RCVBUF; asked: ${RECEIVE_BUFFER_BYTES})`,
+);
+
+const results: BenchResults = { memory: {} };
+try {
+  const sustained = `sustained rate at < ${MAX_LOSS * 100} % loss`;
+  results.udp = await section(`1. baseline: bare Node dgram receiver, ${sustained}`, () =>
+    measureUdpBaseline(log),
+  );
+  results.signed = await section(
+    `2. hbd, signed heartbeats (auth: required), ${INGEST_HOSTS} hosts, ${sustained}`,
+    () => measureHbdIngest(true, log),
+  );
+  results.unsigned = await section(
+    `3. hbd, unsigned heartbeats (auth: optional), ${INGEST_HOSTS} hosts, ${sustained}`,
+    () => measureHbdIngest(false, log),
+  );
+  for (const [variant, title] of [
+    ['map', 'baseline: Map<host name, number>'],
+    ['plain', 'hbd state, plain heartbeats'],
+    ['extras', 'hbd state, heartbeats with msg and 2 fields'],
+  ] as const) {
+    results.memory[variant] = await section(
+      `4. memory per host, ${MEMORY_HOSTS} hosts, ${title}`,
+      async () => {
+        const report = await measureMemory(variant);
+        log(
+          `  ${report.bytesPerHost.toFixed(1)} B/host (JS heap ${report.heapBytesPerHost.toFixed(1)}, ` +
+            `ArrayBuffers ${report.arrayBufferBytesPerHost.toFixed(1)})`,
+        );
+        return report;
+      },
+    );
+  }
+  results.wheel = await section(`5. deadline wheel, ${WHEEL_HOSTS} hosts, per heartbeat`, async () => {
+    const report = await measureWheel();
+    log(
+      `  wheel ${report.wheelNsPerBeat.toFixed(1)} ns/heartbeat (${report.beatsPerRun} heartbeats and ` +
+        `${report.sweepsPerRun} sweeps per run), Map.get ${report.mapGetNsPerBeat.toFixed(1)} ns`,
+    );
+    return report;
+  });
+} finally {
+  killAllChildren();
+}
+
+const rows = buildRows(results);
+log('\n== Results\n');
+log(formatTable(rows));
+log(`\nTotal time ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`);
+const resultsFile = new URL('./results.json', import.meta.url);
+writeFileSync(
+  resultsFile,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, rows, details: results }, null, 2)}\n`,
+);
+log(`Written to ${resultsFile.pathname}.`);
+if (failures > 0) process.exitCode = 1;
