@@ -10,6 +10,11 @@ export interface CommitterOptions {
   bus: Bus;
   /** Most a routine change (a last-seen time) waits before it is stored. */
   flushIntervalMs?: number;
+  /**
+   * Most routine (timing-only) rows per transaction. A large fleet's backlog is
+   * written in slices, with the event loop (and so the UDP socket) served between.
+   */
+  maxTimingRowsPerCommit?: number;
   onError: (error: unknown) => void;
 }
 
@@ -20,17 +25,22 @@ export interface CommitterOptions {
  * one transaction with everything else that changed meanwhile; only then are the
  * events published, so a transition anyone was told about is always on disk. Plain
  * last-seen updates ride along, or are stored within `flushIntervalMs` (a `kill -9`
- * loses at most that much of them).
+ * loses at most that much of them). A host whose content did not change (same
+ * status, message, fields, address) is written as its timing columns only.
  */
 export class Committer implements ChangeSink {
   readonly #store: Store;
   readonly #table: HostTable;
   readonly #bus: Bus;
   readonly #flushIntervalMs: number;
+  readonly #maxTimingRows: number;
   readonly #onError: (error: unknown) => void;
   readonly #commitHooks: ((events: readonly HostEvent[]) => void)[] = [];
 
-  #dirty = new Set<number>();
+  /** Slots to store whole. */
+  #content = new Set<number>();
+  /** Slots whose timing alone changed (and that are not in #content). */
+  #timing = new Set<number>();
   #deletes: string[] = [];
   #events: Omit<HostEvent, 'id'>[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -42,6 +52,7 @@ export class Committer implements ChangeSink {
     this.#table = options.table;
     this.#bus = options.bus;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
+    this.#maxTimingRows = options.maxTimingRowsPerCommit ?? 2000;
     this.#onError = options.onError;
   }
 
@@ -50,8 +61,13 @@ export class Committer implements ChangeSink {
     this.#commitHooks.push(hook);
   }
 
-  hostChanged(slot: number, urgent: boolean): void {
-    this.#dirty.add(slot);
+  hostChanged(slot: number, urgent: boolean, content: boolean): void {
+    if (content) {
+      this.#content.add(slot);
+      this.#timing.delete(slot);
+    } else if (!this.#content.has(slot)) {
+      this.#timing.add(slot);
+    }
     if (urgent) this.#flushSoon();
     else this.#flushLater();
   }
@@ -66,39 +82,66 @@ export class Committer implements ChangeSink {
     this.#flushSoon();
   }
 
-  /** Stores everything pending now. Returns false (and keeps it pending) if the store failed. */
+  /**
+   * Stores what is pending: everything but, past `maxTimingRowsPerCommit`, the rest of
+   * the routine rows, which follow in the next turn. Returns false (and keeps it all
+   * pending) if the store failed.
+   */
   flush(): boolean {
     this.#cancelScheduled();
-    if (this.#dirty.size === 0 && this.#deletes.length === 0 && this.#events.length === 0) return true;
-    const dirty = this.#dirty;
-    const deletes = this.#deletes;
-    const events = this.#events;
+    if (
+      this.#content.size === 0 &&
+      this.#timing.size === 0 &&
+      this.#deletes.length === 0 &&
+      this.#events.length === 0
+    ) {
+      return true;
+    }
     const upserts = [];
-    for (const slot of dirty) {
+    for (const slot of this.#content) {
       if (this.#table.isLive(slot)) upserts.push(this.#table.record(slot));
+    }
+    const timings = [];
+    const timingSlots = [];
+    for (const slot of this.#timing) {
+      if (timings.length === this.#maxTimingRows) break;
+      timingSlots.push(slot);
+      if (this.#table.isLive(slot)) timings.push(this.#table.timing(slot));
     }
     let stored: HostEvent[];
     try {
-      stored = this.#store.commit({ deletes, upserts, events }, (committed) => {
-        if (committed.length > 0) for (const hook of this.#commitHooks) hook(committed);
-      });
+      stored = this.#store.commit(
+        { deletes: this.#deletes, upserts, timings, events: this.#events },
+        (committed) => {
+          if (committed.length > 0) for (const hook of this.#commitHooks) hook(committed);
+        },
+      );
     } catch (error) {
       // Keep it all for the next attempt; events stay unpublished until they are stored.
       this.#onError(error);
       if (!this.#closed) this.#flushLater();
       return false;
     }
-    this.#dirty = new Set();
+    this.#content = new Set();
     this.#deletes = [];
     this.#events = [];
+    for (const slot of timingSlots) this.#timing.delete(slot);
+    if (this.#timing.size > 0 && !this.#closed) this.#flushSoon();
     for (const event of stored) this.#bus.emit('event', event);
     return true;
   }
 
-  /** Final flush; afterwards nothing is scheduled. */
+  /** Final flush of everything; afterwards nothing is scheduled. */
   close(): void {
     this.#closed = true;
-    this.flush();
+    while (
+      this.#timing.size > 0 ||
+      this.#content.size > 0 ||
+      this.#events.length > 0 ||
+      this.#deletes.length > 0
+    ) {
+      if (!this.flush()) break;
+    }
     this.#cancelScheduled();
   }
 

@@ -2,14 +2,7 @@ import type { Status } from '../protocol/types.js';
 import { STATUSES } from '../protocol/types.js';
 import type { HostState } from './events.js';
 import { HOST_STATES } from './events.js';
-
-/** What a host carries besides its timing: kept in one object, absent for hosts that send none of it. */
-export interface HostExtras {
-  msg?: string;
-  fields?: Readonly<Record<string, string>>;
-  ip4?: string;
-  ip6?: string;
-}
+import { detached, type HostExtras, nextExtras } from './host-extras.js';
 
 /** A plain, detached copy of one host: what the API, the store and tests see. */
 export interface HostRecord {
@@ -35,6 +28,12 @@ export interface HostRecord {
   received: number;
   lost: number;
 }
+
+/** The columns a routine heartbeat changes: far cheaper to store than a whole host. */
+export type HostTiming = Pick<
+  HostRecord,
+  'name' | 'lastSeen' | 'lastTs' | 'lastSeq' | 'every' | 'received' | 'lost' | 'signed'
+>;
 
 const INITIAL_CAPACITY = 1024;
 const NO_VALUE = Number.NaN;
@@ -104,8 +103,10 @@ export class HostTable {
       if (this.#highWater === this.#capacity) this.#grow(this.#capacity * 2);
       slot = this.#highWater++;
     }
-    this.#slotByName.set(name, slot);
-    this.names[slot] = name;
+    // The name usually arrives as a slice of a datagram's text: keep a copy of its own.
+    const ownName = detached(name);
+    this.#slotByName.set(ownName, slot);
+    this.names[slot] = ownName;
     this.addr[slot] = '';
     this.extras[slot] = undefined;
     this.state[slot] = stateCode('up');
@@ -172,13 +173,26 @@ export class HostTable {
     };
   }
 
+  timing(slot: number): HostTiming {
+    return {
+      name: this.names[slot]!,
+      lastSeen: this.lastSeen[slot]!,
+      lastTs: orNull(this.lastTs[slot]!),
+      lastSeq: orNull(this.lastSeq[slot]!),
+      every: orNull(this.every[slot]!),
+      received: this.received[slot]!,
+      lost: this.lost[slot]!,
+      signed: this.signed[slot] === 1,
+    };
+  }
+
   /** Brings back a host from the store; its deadlines start afresh at `monoNow`. */
   restore(host: HostRecord, monoNow: number): number {
     const slot = this.add(host.name, host.firstSeen, monoNow);
     this.setState(slot, host.state);
     this.setStatus(slot, host.status);
     this.addr[slot] = host.addr;
-    this.extras[slot] = extrasOf(host);
+    this.extras[slot] = nextExtras(undefined, host);
     this.signed[slot] = host.signed ? 1 : 0;
     this.lastSeen[slot] = host.lastSeen;
     this.lastTs[slot] = host.lastTs ?? NO_VALUE;
@@ -205,20 +219,6 @@ export class HostTable {
     this.graceOverride = resized(this.graceOverride, capacity);
     this.#capacity = capacity;
   }
-}
-
-export function extrasOf(source: {
-  msg?: string | null;
-  fields?: Readonly<Record<string, string>>;
-  ip4?: string | null;
-  ip6?: string | null;
-}): HostExtras | undefined {
-  const extras: HostExtras = {};
-  if (source.msg != null) extras.msg = source.msg;
-  if (source.fields && Object.keys(source.fields).length > 0) extras.fields = source.fields;
-  if (source.ip4 != null) extras.ip4 = source.ip4;
-  if (source.ip6 != null) extras.ip6 = source.ip6;
-  return Object.keys(extras).length > 0 ? extras : undefined;
 }
 
 function stateCode(state: HostState): number {

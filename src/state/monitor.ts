@@ -3,8 +3,16 @@ import type { Heartbeat, Status } from '../protocol/types.js';
 import type { Clock } from './clock.js';
 import type { DeadlineWheel } from './deadline-wheel.js';
 import type { HostEvent, HostState } from './events.js';
+import { nextExtras } from './host-extras.js';
 import type { HostRecord, HostTable } from './host-table.js';
-import { extrasOf } from './host-table.js';
+
+/**
+ * A heartbeat due every 60 s routinely lands a few milliseconds after 60 s. So that
+ * network jitter alone never marks a host late, `late` waits this share of the
+ * interval longer (at most MAX_JITTER_ALLOWANCE_S). `down` stays at interval + grace.
+ */
+const JITTER_ALLOWANCE = 0.1;
+const MAX_JITTER_ALLOWANCE_S = 5;
 
 /** Interval and grace in seconds: the defaults, and the per-host overrides from the config. */
 export interface TimingPolicy {
@@ -15,8 +23,11 @@ export interface TimingPolicy {
 
 /** Where the monitor hands what must be stored; see `Committer`. */
 export interface ChangeSink {
-  /** `urgent`: store it before the next event-loop turn rather than within a second. */
-  hostChanged(slot: number, urgent: boolean): void;
+  /**
+   * `urgent`: store it before the next event-loop turn rather than within a second.
+   * `content`: more than its timing (last seen, seq, ts) changed.
+   */
+  hostChanged(slot: number, urgent: boolean, content: boolean): void;
   hostForgotten(name: string): void;
   recordEvent(event: Omit<HostEvent, 'id'>): void;
 }
@@ -77,14 +88,18 @@ export class Monitor {
     const previousStatus = table.getStatus(slot);
     const silence = wallNow - table.lastSeen[slot]!;
 
+    const previousExtras = table.extras[slot];
+    const extras = nextExtras(previousExtras, hb);
+    let contentChanged = isNew || extras !== previousExtras || table.addr[slot] !== addr;
     table.lastSeen[slot] = wallNow;
     table.lastBeat[slot] = monoNow;
-    if (table.addr[slot] !== addr) table.addr[slot] = addr;
-    table.extras[slot] = extrasOf(hb);
+    table.addr[slot] = addr;
+    table.extras[slot] = extras;
     table.signed[slot] = signed ? 1 : 0;
     if (signed && hb.ts !== undefined) table.lastTs[slot] = hb.ts;
     if (hb.every !== undefined) table.every[slot] = hb.every;
     if (hb.seq !== undefined) this.#countSeq(slot, hb.seq);
+    if (previousStatus !== hb.status) contentChanged = true;
     table.setStatus(slot, hb.status);
 
     const state: HostState = hb.status === 'bye' ? 'left' : 'up';
@@ -114,15 +129,14 @@ export class Monitor {
     table.setState(slot, state);
 
     if (state === 'up') {
-      this.#wheel.scheduleNoLaterThan(slot, monoNow + this.intervalOf(slot) * 1000);
+      this.#wheel.scheduleNoLaterThan(slot, this.#lateAt(slot));
     } else {
       this.#wheel.cancel(slot);
     }
     // A signed heartbeat's ts guards against replays across restarts: store it now.
-    this.#sink.hostChanged(slot, changed || signed);
+    this.#sink.hostChanged(slot, changed || signed, changed || contentChanged);
 
     if (this.#bus.has('heartbeat')) {
-      const extras = table.extras[slot];
       this.#bus.emit('heartbeat', {
         host: hb.host,
         at: wallNow,
@@ -189,14 +203,24 @@ export class Monitor {
     this.table.graceOverride[slot] = override.grace ?? Number.NaN;
   }
 
+  /** Monotonic time at which the host, silent since its last beat, becomes late. */
+  #lateAt(slot: number): number {
+    const interval = this.intervalOf(slot);
+    const allowance = Math.min(interval * JITTER_ALLOWANCE, MAX_JITTER_ALLOWANCE_S, this.graceOf(slot));
+    return this.table.lastBeat[slot]! + (interval + allowance) * 1000;
+  }
+
+  #downAt(slot: number): number {
+    return this.table.lastBeat[slot]! + (this.intervalOf(slot) + this.graceOf(slot)) * 1000;
+  }
+
   #scheduleNextDeadline(slot: number): void {
-    const lateAt = this.table.lastBeat[slot]! + this.intervalOf(slot) * 1000;
     switch (this.table.getState(slot)) {
       case 'up':
-        this.#wheel.schedule(slot, lateAt);
+        this.#wheel.schedule(slot, this.#lateAt(slot));
         break;
       case 'late':
-        this.#wheel.schedule(slot, lateAt + this.graceOf(slot) * 1000);
+        this.#wheel.schedule(slot, this.#downAt(slot));
         break;
       default:
         this.#wheel.cancel(slot);
@@ -210,8 +234,8 @@ export class Monitor {
     const monoNow = this.#clock.mono();
     const interval = this.intervalOf(slot);
     const grace = this.graceOf(slot);
-    const lateAt = table.lastBeat[slot]! + interval * 1000;
-    const downAt = lateAt + grace * 1000;
+    const lateAt = this.#lateAt(slot);
+    const downAt = this.#downAt(slot);
     if (monoNow < lateAt) {
       this.#wheel.schedule(slot, lateAt);
       return;
@@ -228,7 +252,7 @@ export class Monitor {
         'down',
         `no heartbeat for ${silence} (interval ${interval} s + grace ${grace} s)`,
       );
-      this.#sink.hostChanged(slot, true);
+      this.#sink.hostChanged(slot, true, true);
     } else {
       if (state === 'up') {
         table.setState(slot, 'late');
@@ -240,7 +264,7 @@ export class Monitor {
           'late',
           `no heartbeat for ${silence} (interval ${interval} s)`,
         );
-        this.#sink.hostChanged(slot, true);
+        this.#sink.hostChanged(slot, true, true);
       }
       this.#wheel.schedule(slot, downAt);
     }

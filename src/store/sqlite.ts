@@ -104,6 +104,12 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
        first_seen = excluded.first_seen, last_seen = excluded.last_seen, last_ts = excluded.last_ts,
        every = excluded.every, last_seq = excluded.last_seq, received = excluded.received, lost = excluded.lost`,
   );
+  const updateTiming = db.prepare<
+    [number, number | null, number | null, number | null, number, number, number, string]
+  >(
+    `UPDATE hosts SET last_seen = ?, last_ts = ?, last_seq = ?, every = ?, received = ?, lost = ?, signed = ?
+     WHERE name = ?`,
+  );
   const deleteHost = db.prepare<[string]>('DELETE FROM hosts WHERE name = ?');
   const insertEvent = db.prepare<Omit<EventRow, 'id'>>(
     `INSERT INTO events (at, host, kind, from_value, to_value, reason)
@@ -115,6 +121,18 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
     (batch: CommitBatch, inTransaction?: (events: readonly HostEvent[]) => void): HostEvent[] => {
       for (const name of batch.deletes) deleteHost.run(name);
       for (const host of batch.upserts) upsertHost.run(toRow(host));
+      for (const t of batch.timings) {
+        updateTiming.run(
+          t.lastSeen,
+          t.lastTs,
+          t.lastSeq,
+          t.every,
+          t.received,
+          t.lost,
+          t.signed ? 1 : 0,
+          t.name,
+        );
+      }
       const stored = batch.events.map((event) => {
         const { lastInsertRowid } = insertEvent.run({
           at: event.at,

@@ -1,5 +1,5 @@
 import type { HostEvent } from '../state/events.js';
-import type { HostRecord } from '../state/host-table.js';
+import type { HostRecord, HostTiming } from '../state/host-table.js';
 
 export interface EventQuery {
   host?: string;
@@ -14,6 +14,8 @@ export interface EventQuery {
 export interface CommitBatch {
   deletes: readonly string[];
   upserts: readonly HostRecord[];
+  /** Hosts already stored whose timing alone changed. */
+  timings: readonly HostTiming[];
   events: readonly Omit<HostEvent, 'id'>[];
 }
 

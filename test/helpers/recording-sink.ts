@@ -4,11 +4,11 @@ import type { ChangeSink } from '../../src/state/monitor.js';
 /** A ChangeSink that remembers what the monitor asked to store. */
 export class RecordingSink implements ChangeSink {
   readonly events: Omit<HostEvent, 'id'>[] = [];
-  readonly changed: { slot: number; urgent: boolean }[] = [];
+  readonly changed: { slot: number; urgent: boolean; content: boolean }[] = [];
   readonly forgotten: string[] = [];
 
-  hostChanged(slot: number, urgent: boolean): void {
-    this.changed.push({ slot, urgent });
+  hostChanged(slot: number, urgent: boolean, content: boolean): void {
+    this.changed.push({ slot, urgent, content });
   }
 
   hostForgotten(name: string): void {

@@ -29,7 +29,7 @@ function setup(store: Store = createSqliteStore({ path: ':memory:' }), flushInte
 describe('Committer: write-behind with group commit', () => {
   it('stores a transition before the next event-loop turn, and only then publishes it, with its id', async () => {
     const { store, table, committer, published } = setup();
-    committer.hostChanged(table.add('web1', 1, 1), true);
+    committer.hostChanged(table.add('web1', 1, 1), true, true);
     committer.recordEvent(event('web1'));
     expect(published).toEqual([]);
     await nextTurn();
@@ -49,7 +49,7 @@ describe('Committer: write-behind with group commit', () => {
     };
     const { table, committer } = setup(counting);
     for (let i = 0; i < 100; i++) {
-      committer.hostChanged(table.add(`h${i}`, 1, 1), true);
+      committer.hostChanged(table.add(`h${i}`, 1, 1), true, true);
       committer.recordEvent(event(`h${i}`));
     }
     await nextTurn();
@@ -60,7 +60,7 @@ describe('Committer: write-behind with group commit', () => {
 
   it('stores a routine change within the flush interval', async () => {
     const { store, table, committer } = setup();
-    committer.hostChanged(table.add('web1', 1, 1), false);
+    committer.hostChanged(table.add('web1', 1, 1), false, true);
     await nextTurn();
     expect(store.loadHosts()).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 80));
@@ -78,7 +78,7 @@ describe('Committer: write-behind with group commit', () => {
       },
     };
     const { table, committer, published, errors } = setup(flaky, 30);
-    committer.hostChanged(table.add('web1', 1, 1), true);
+    committer.hostChanged(table.add('web1', 1, 1), true, true);
     committer.recordEvent(event('web1'));
     await nextTurn();
     expect(published).toEqual([]);
@@ -89,11 +89,50 @@ describe('Committer: write-behind with group commit', () => {
     expect(real.loadHosts().map((h) => h.name)).toEqual(['web1']);
   });
 
+  it('writes a routine beat as its timing only, and a large backlog in slices', async () => {
+    const real = createSqliteStore({ path: ':memory:' });
+    const batches: { upserts: number; timings: number }[] = [];
+    const spying: Store = {
+      ...real,
+      commit: (batch, hook) => {
+        batches.push({ upserts: batch.upserts.length, timings: batch.timings.length });
+        return real.commit(batch, hook);
+      },
+    };
+    const bus = new Bus();
+    const table = new HostTable();
+    const committer = new Committer({
+      store: spying,
+      table,
+      bus,
+      maxTimingRowsPerCommit: 10,
+      onError: (e) => {
+        throw e;
+      },
+    });
+    const slots = Array.from({ length: 25 }, (_, i) => table.add(`h${i}`, 1, 1));
+    for (const slot of slots) committer.hostChanged(slot, true, true);
+    committer.flush();
+    for (const slot of slots) {
+      table.lastSeen[slot] = 5_000;
+      committer.hostChanged(slot, true, false);
+    }
+    committer.hostChanged(slots[0]!, true, true);
+    for (let turn = 0; turn < 4; turn++) await nextTurn();
+    expect(batches).toEqual([
+      { upserts: 25, timings: 0 },
+      { upserts: 1, timings: 10 },
+      { upserts: 0, timings: 10 },
+      { upserts: 0, timings: 4 },
+    ]);
+    expect(real.loadHosts().every((host) => host.lastSeen === 5_000)).toBe(true);
+  });
+
   it('runs commit hooks inside the transaction, with the stored events', async () => {
     const { committer, table } = setup();
     const seen: number[] = [];
     committer.addCommitHook((events) => seen.push(...events.map((e) => e.id)));
-    committer.hostChanged(table.add('web1', 1, 1), true);
+    committer.hostChanged(table.add('web1', 1, 1), true, true);
     committer.recordEvent(event('web1'));
     committer.flush();
     expect(seen).toEqual([1]);
@@ -102,11 +141,11 @@ describe('Committer: write-behind with group commit', () => {
   it('a forgotten host is deleted, and a slot reused meanwhile stores the new host', () => {
     const { store, table, committer } = setup();
     const slot = table.add('old', 1, 1);
-    committer.hostChanged(slot, true);
+    committer.hostChanged(slot, true, true);
     committer.flush();
     table.remove(slot);
     committer.hostForgotten('old');
-    committer.hostChanged(table.add('new', 1, 1), true);
+    committer.hostChanged(table.add('new', 1, 1), true, true);
     committer.flush();
     expect(store.loadHosts().map((h) => h.name)).toEqual(['new']);
   });

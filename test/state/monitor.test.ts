@@ -24,7 +24,7 @@ function setup(timing: TimingPolicy = defaults) {
   });
   /** Lets time pass in small steps, sweeping as the daemon's 100 ms tick does. */
   const wait = (seconds: number) => {
-    for (let elapsed = 0; elapsed < seconds * 1000; elapsed += 100) {
+    for (let step = Math.round(seconds * 10); step > 0; step--) {
       clock.advance(100);
       monitor.sweep();
     }
@@ -53,19 +53,28 @@ describe('Monitor: the up / late / down / left machine', () => {
     ]);
   });
 
-  it('a silent host goes late after its interval and down after interval + grace, on time', () => {
+  it('a silent host goes late after its interval (plus a jitter allowance) and down after interval + grace', () => {
     const { monitor, sink, wait, stateOf } = setup();
     monitor.beat(hb('web1'), '192.0.2.7', false);
-    wait(59.9);
+    wait(64.9); // 60 s + 10 % of it, at most 5 s
     expect(stateOf('web1')).toBe('up');
     wait(0.2);
     expect(stateOf('web1')).toBe('late');
-    wait(29.7);
+    wait(24.7);
     expect(stateOf('web1')).toBe('late');
     wait(0.2);
     expect(stateOf('web1')).toBe('down');
     expect(sink.transitions()).toEqual(['web1 ∅→up', 'web1 up→late', 'web1 late→down']);
     expect(sink.events.at(-1)?.reason).toMatch(/^no heartbeat for 90 s \(interval 60 s \+ grace 30 s\)$/);
+  });
+
+  it('a heartbeat a little after its interval is network jitter: no late, no event', () => {
+    const { monitor, sink, wait } = setup();
+    for (let i = 0; i < 20; i++) {
+      monitor.beat(hb('web1', { every: 60 }), '192.0.2.7', false);
+      wait(60.3);
+    }
+    expect(sink.transitions()).toEqual(['web1 ∅→up']);
   });
 
   it('a heartbeat brings any state back to up and says how long the silence was', () => {
@@ -93,7 +102,9 @@ describe('Monitor: the up / late / down / left machine', () => {
   it("uses the host's announced `every` as its interval", () => {
     const { monitor, wait, stateOf } = setup();
     monitor.beat(hb('fast', { every: 5 }), '192.0.2.7', false);
-    wait(5.2);
+    wait(5.4);
+    expect(stateOf('fast')).toBe('up');
+    wait(0.2);
     expect(stateOf('fast')).toBe('late');
   });
 
@@ -113,7 +124,7 @@ describe('Monitor: the up / late / down / left machine', () => {
     const { monitor, wait, stateOf } = setup();
     monitor.beat(hb('web1'), '192.0.2.7', false);
     monitor.beat(hb('web1', { every: 2 }), '192.0.2.7', false);
-    wait(2.2);
+    wait(2.4);
     expect(stateOf('web1')).toBe('late');
   });
 
@@ -171,6 +182,16 @@ describe('Monitor: the up / late / down / left machine', () => {
     monitor.beat(hb('web1', { ts: 1_764_080_001 }), '192.0.2.7', false);
     expect(table.record(table.find('web1')).lastTs).toBe(1_764_080_000.123);
     expect(sink.changed.map((c) => c.urgent)).toEqual([true, false]);
+  });
+
+  it('tells a routine beat (timing only) from one that changes what the host reports', () => {
+    const { monitor, sink } = setup();
+    monitor.beat(hb('web1', { msg: 'ok', fields: { rack: 'r1' } }), '192.0.2.7', false);
+    monitor.beat(hb('web1', { msg: 'ok', fields: { rack: 'r1' } }), '192.0.2.7', false);
+    monitor.beat(hb('web1', { msg: 'ok', fields: { rack: 'r2' } }), '192.0.2.7', false);
+    monitor.beat(hb('web1', { msg: 'ok', fields: { rack: 'r2' } }), '192.0.2.8', false);
+    monitor.beat(hb('web1', { msg: 'ok', fields: { rack: 'r2' }, status: 'warn' }), '192.0.2.8', false);
+    expect(sink.changed.map((c) => c.content)).toEqual([true, false, true, true, true]);
   });
 
   it('forget removes the host and records who asked', () => {

@@ -59,11 +59,22 @@ describe('the SQLite store', () => {
       lost: 2,
     });
     const store = createSqliteStore({ path });
-    store.commit({ deletes: [], upserts: [full, host('web2')], events: [] });
-    store.commit({ deletes: ['web2'], upserts: [{ ...full, lastSeen: 3_000 }], events: [] });
+    store.commit({ deletes: [], upserts: [full, host('web2')], timings: [], events: [] });
+    store.commit({ deletes: ['web2'], upserts: [{ ...full, lastSeen: 3_000 }], timings: [], events: [] });
+    const { name, lastSeen, lastTs, lastSeq, every, received, lost, signed } = {
+      ...full,
+      lastSeen: 4_000,
+      received: 11,
+    };
+    store.commit({
+      deletes: [],
+      upserts: [],
+      timings: [{ name, lastSeen, lastTs, lastSeq, every, received, lost, signed }],
+      events: [],
+    });
     store.close();
     const reopened = createSqliteStore({ path });
-    expect(reopened.loadHosts()).toEqual([{ ...full, lastSeen: 3_000 }]);
+    expect(reopened.loadHosts()).toEqual([{ ...full, lastSeen: 4_000, received: 11 }]);
     reopened.close();
   });
 
@@ -72,6 +83,7 @@ describe('the SQLite store', () => {
     const stored = store.commit({
       deletes: [],
       upserts: [],
+      timings: [],
       events: [event('a', 1), event('b', 2), event('a', 3)],
     });
     expect(stored.map((e) => e.id)).toEqual([1, 2, 3]);
@@ -86,7 +98,7 @@ describe('the SQLite store', () => {
   it('a commit is all or nothing: a failing hook rolls back hosts and events', () => {
     const store = createSqliteStore({ path: join(dir, 's.sqlite') });
     expect(() =>
-      store.commit({ deletes: [], upserts: [host('web1')], events: [event('web1', 1)] }, () => {
+      store.commit({ deletes: [], upserts: [host('web1')], timings: [], events: [event('web1', 1)] }, () => {
         throw new Error('outbox full');
       }),
     ).toThrow('outbox full');
@@ -97,12 +109,17 @@ describe('the SQLite store', () => {
 
   it('prunes events by age and by count, and never reuses an id', () => {
     const store = createSqliteStore({ path: join(dir, 's.sqlite') });
-    store.commit({ deletes: [], upserts: [], events: [1, 2, 3, 4, 5].map((at) => event('a', at)) });
+    store.commit({
+      deletes: [],
+      upserts: [],
+      timings: [],
+      events: [1, 2, 3, 4, 5].map((at) => event('a', at)),
+    });
     expect(store.prune({ olderThan: 2, maxEvents: 1000 })).toBe(1);
     expect(store.prune({ olderThan: 0, maxEvents: 2 })).toBe(2);
     expect(store.events({ limit: 10 }).map((e) => e.id)).toEqual([5, 4]);
     store.prune({ olderThan: 10, maxEvents: 1000 });
-    expect(store.commit({ deletes: [], upserts: [], events: [event('a', 11)] })[0]?.id).toBe(6);
+    expect(store.commit({ deletes: [], upserts: [], timings: [], events: [event('a', 11)] })[0]?.id).toBe(6);
     store.close();
   });
 
