@@ -21,6 +21,7 @@ import { DeadlineWheel } from './state/deadline-wheel.js';
 import { HostTable } from './state/host-table.js';
 import { Monitor, type TimingPolicy } from './state/monitor.js';
 import { type Journal, openJournal } from './store/journal.js';
+import { ReplayLog, readReplayFloors } from './store/replay-log.js';
 import createSqliteStore from './store/sqlite.js';
 import type { Store } from './store/store.js';
 import { LiveFeed } from './ws/live-feed.js';
@@ -57,14 +58,20 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   const bus = new Bus((topic, error) => log.error({ err: error, topic }, `a ${topic} subscriber failed`));
   const table = new HostTable();
   const wheel = new DeadlineWheel(SWEEP_MS, clock.mono());
+  // Signed timestamps accepted before a crash and not yet in the store: read before the log is reopened.
+  const replayPath = `${config.pickfile}.replay`;
+  const replayFloors = readReplayFloors(replayPath);
   const committer = new Committer({
     store,
     table,
     bus,
+    replayLog: new ReplayLog(replayPath, (error) => log.error({ err: error }, 'cannot write the replay log')),
     onError: (error) => log.error({ err: error }, 'cannot write to the state store; will retry'),
   });
   const monitor = new Monitor({ table, wheel, clock, sink: committer, bus, timing: timingOf(config) });
   monitor.restore(store.loadHosts());
+  monitor.restoreReplayFloors(replayFloors);
+  committer.flushAll();
   pruneHistory(store, config, clock, log);
 
   let journal: Journal | undefined;

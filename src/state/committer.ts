@@ -1,13 +1,16 @@
 import type { Bus } from '../bus.js';
+import type { ReplayLog } from '../store/replay-log.js';
 import type { Store } from '../store/store.js';
 import type { HostEvent } from './events.js';
-import type { HostTable } from './host-table.js';
+import type { HostRecord, HostTable, HostTiming } from './host-table.js';
 import type { ChangeSink } from './monitor.js';
 
 export interface CommitterOptions {
   store: Store;
   table: HostTable;
   bus: Bus;
+  /** Where accepted signed timestamps go before the next turn; without it they wait for the routine flush. */
+  replayLog?: ReplayLog;
   /** Most a routine change (a last-seen time) waits before it is stored. */
   flushIntervalMs?: number;
   /**
@@ -21,26 +24,32 @@ export interface CommitterOptions {
 /**
  * Write-behind between the state machine and the store, with group commit.
  *
- * Transitions and signed timestamps are stored before the next event-loop turn, in
- * one transaction with everything else that changed meanwhile; only then are the
- * events published, so a transition anyone was told about is always on disk. Plain
- * last-seen updates ride along, or are stored within `flushIntervalMs` (a `kill -9`
- * loses at most that much of them). A host whose content did not change (same
- * status, message, fields, address) is written as its timing columns only.
+ * - Transitions (and whatever else changed in the same turn) are stored before the
+ *   next event-loop turn, in one transaction; only then are the events published,
+ *   so a transition anyone was told about is always on disk.
+ * - Routine beats are stored in a cycle started every `flushIntervalMs`: the hosts
+ *   changed since the last cycle, as their timing columns only, in slices with the
+ *   event loop served between. A `kill -9` loses about that much of last-seen times.
+ * - Accepted signed timestamps go to the replay log before the next turn (one small
+ *   append, not a transaction), and the log is dropped once a cycle has stored them.
  */
 export class Committer implements ChangeSink {
   readonly #store: Store;
   readonly #table: HostTable;
   readonly #bus: Bus;
+  readonly #replayLog: ReplayLog | undefined;
   readonly #flushIntervalMs: number;
   readonly #maxTimingRows: number;
   readonly #onError: (error: unknown) => void;
   readonly #commitHooks: ((events: readonly HostEvent[]) => void)[] = [];
 
-  /** Slots to store whole. */
+  /** Slots to store whole at the next commit. */
   #content = new Set<number>();
-  /** Slots whose timing alone changed (and that are not in #content). */
+  /** Slots whose timing changed since the current cycle started. */
   #timing = new Set<number>();
+  /** The current cycle: slots being written, `#drained` of them done. */
+  #draining: number[] = [];
+  #drained = 0;
   #deletes: string[] = [];
   #events: Omit<HostEvent, 'id'>[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -51,6 +60,7 @@ export class Committer implements ChangeSink {
     this.#store = options.store;
     this.#table = options.table;
     this.#bus = options.bus;
+    this.#replayLog = options.replayLog;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#maxTimingRows = options.maxTimingRowsPerCommit ?? 2000;
     this.#onError = options.onError;
@@ -62,51 +72,84 @@ export class Committer implements ChangeSink {
   }
 
   hostChanged(slot: number, urgent: boolean, content: boolean): void {
-    if (content) {
-      this.#content.add(slot);
-      this.#timing.delete(slot);
-    } else if (!this.#content.has(slot)) {
-      this.#timing.add(slot);
-    }
-    if (urgent) this.#flushSoon();
-    else this.#flushLater();
+    if (content) this.#content.add(slot);
+    else this.#timing.add(slot);
+    if (urgent) this.#commitSoon();
+    else this.#cycleLater();
+  }
+
+  signedTsAccepted(slot: number): void {
+    if (this.#replayLog === undefined) return;
+    this.#replayLog.append(this.#table.names[slot]!, this.#table.lastTs[slot]!);
+    this.#commitSoon();
   }
 
   hostForgotten(name: string): void {
     this.#deletes.push(name);
-    this.#flushSoon();
+    this.#commitSoon();
   }
 
   recordEvent(event: Omit<HostEvent, 'id'>): void {
     this.#events.push(event);
-    this.#flushSoon();
+    this.#commitSoon();
   }
 
-  /**
-   * Stores what is pending: everything but, past `maxTimingRowsPerCommit`, the rest of
-   * the routine rows, which follow in the next turn. Returns false (and keeps it all
-   * pending) if the store failed.
-   */
-  flush(): boolean {
+  /** Stores everything pending, now. Returns false if the store failed (it all stays pending). */
+  flushAll(): boolean {
     this.#cancelScheduled();
+    while (this.#hasWork()) {
+      if (!this.#commit(true)) return false;
+    }
+    return true;
+  }
+
+  /** Final flush; afterwards nothing is scheduled. */
+  close(): void {
+    this.#closed = true;
+    const stored = this.flushAll();
+    this.#cancelScheduled();
+    this.#replayLog?.close(stored);
+  }
+
+  #hasWork(): boolean {
+    return (
+      this.#content.size > 0 ||
+      this.#timing.size > 0 ||
+      this.#drained < this.#draining.length ||
+      this.#deletes.length > 0 ||
+      this.#events.length > 0
+    );
+  }
+
+  /** One transaction: whole hosts, events, deletions, and the next slice of the current cycle. */
+  #commit(startCycle: boolean): boolean {
+    // A pending cycle timer stays: an urgent commit every turn must not keep postponing it.
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    this.#replayLog?.flush();
+    if (startCycle && this.#drained === this.#draining.length && this.#timing.size > 0) {
+      this.#draining = [...this.#timing];
+      this.#drained = 0;
+      this.#timing = new Set();
+      // From here on, the old log holds only what this cycle is about to store.
+      this.#replayLog?.rotate();
+    }
+    const slice = this.#draining.slice(this.#drained, this.#drained + this.#maxTimingRows);
     if (
+      slice.length === 0 &&
       this.#content.size === 0 &&
-      this.#timing.size === 0 &&
       this.#deletes.length === 0 &&
       this.#events.length === 0
     ) {
       return true;
     }
-    const upserts = [];
+    const upserts: HostRecord[] = [];
     for (const slot of this.#content) {
       if (this.#table.isLive(slot)) upserts.push(this.#table.record(slot));
     }
-    const timings = [];
-    const timingSlots = [];
-    for (const slot of this.#timing) {
-      if (timings.length === this.#maxTimingRows) break;
-      timingSlots.push(slot);
-      if (this.#table.isLive(slot)) timings.push(this.#table.timing(slot));
+    const timings: HostTiming[] = [];
+    for (const slot of slice) {
+      if (this.#table.isLive(slot) && !this.#content.has(slot)) timings.push(this.#table.timing(slot));
     }
     let stored: HostEvent[];
     try {
@@ -119,45 +162,39 @@ export class Committer implements ChangeSink {
     } catch (error) {
       // Keep it all for the next attempt; events stay unpublished until they are stored.
       this.#onError(error);
-      if (!this.#closed) this.#flushLater();
+      if (!this.#closed) this.#cycleLater();
       return false;
     }
     this.#content = new Set();
     this.#deletes = [];
     this.#events = [];
-    for (const slot of timingSlots) this.#timing.delete(slot);
-    if (this.#timing.size > 0 && !this.#closed) this.#flushSoon();
+    this.#drained += slice.length;
+    if (slice.length > 0 && this.#drained === this.#draining.length) {
+      this.#draining = [];
+      this.#drained = 0;
+      this.#replayLog?.dropRotated();
+    }
+    if (!this.#closed) {
+      if (this.#drained < this.#draining.length) this.#commitSoon();
+      else if (this.#timing.size > 0) this.#cycleLater();
+    }
     for (const event of stored) this.#bus.emit('event', event);
     return true;
   }
 
-  /** Final flush of everything; afterwards nothing is scheduled. */
-  close(): void {
-    this.#closed = true;
-    while (
-      this.#timing.size > 0 ||
-      this.#content.size > 0 ||
-      this.#events.length > 0 ||
-      this.#deletes.length > 0
-    ) {
-      if (!this.flush()) break;
-    }
-    this.#cancelScheduled();
-  }
-
-  #flushSoon(): void {
+  #commitSoon(): void {
     if (this.#immediate || this.#closed) return;
     this.#immediate = setImmediate(() => {
       this.#immediate = undefined;
-      this.flush();
+      this.#commit(false);
     });
   }
 
-  #flushLater(): void {
+  #cycleLater(): void {
     if (this.#timer || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.flush();
+      this.#commit(true);
     }, this.#flushIntervalMs);
     this.#timer.unref();
   }

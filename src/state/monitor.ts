@@ -28,6 +28,8 @@ export interface ChangeSink {
    * `content`: more than its timing (last seen, seq, ts) changed.
    */
   hostChanged(slot: number, urgent: boolean, content: boolean): void;
+  /** A signed heartbeat's `ts` was accepted: it must survive a crash, to keep refusing replays. */
+  signedTsAccepted(slot: number): void;
   hostForgotten(name: string): void;
   recordEvent(event: Omit<HostEvent, 'id'>): void;
 }
@@ -133,8 +135,8 @@ export class Monitor {
     } else {
       this.#wheel.cancel(slot);
     }
-    // A signed heartbeat's ts guards against replays across restarts: store it now.
-    this.#sink.hostChanged(slot, changed || signed, changed || contentChanged);
+    this.#sink.hostChanged(slot, changed, changed || contentChanged);
+    if (signed && hb.ts !== undefined) this.#sink.signedTsAccepted(slot);
 
     if (this.#bus.has('heartbeat')) {
       this.#bus.emit('heartbeat', {
@@ -185,6 +187,22 @@ export class Monitor {
       const slot = this.table.restore(host, monoNow);
       this.#applyOverrides(slot);
       this.#scheduleNextDeadline(slot);
+    }
+  }
+
+  /**
+   * Raises hosts' last accepted `ts` to what the replay log says was accepted before a
+   * crash, beyond what the store had.
+   */
+  restoreReplayFloors(floors: ReadonlyMap<string, number>): void {
+    for (const [name, ts] of floors) {
+      const slot = this.table.find(name);
+      if (slot < 0) continue;
+      const current = this.table.lastTs[slot]!;
+      if (Number.isNaN(current) || ts > current) {
+        this.table.lastTs[slot] = ts;
+        this.#sink.hostChanged(slot, false, false);
+      }
     }
   }
 

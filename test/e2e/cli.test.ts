@@ -1,8 +1,10 @@
+import dgram from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { encodeHeartbeat } from '../../src/protocol/encode.js';
 import { runHbd, type ServingHbd, serveHbd } from '../helpers/cli.js';
 import { eventually, getJson } from '../helpers/daemon.js';
 
@@ -132,6 +134,35 @@ describe('hbd (the command line)', () => {
     const { body } = await getJson<Host & { events: { to: string }[] }>(`${running.httpUrl}/api/hosts/db1`);
     expect(body.state).toBe('down');
     expect(body.events.map((e) => e.to)).toEqual(['down', 'late', 'up']);
+  });
+
+  it('a signed heartbeat accepted just before kill -9 cannot be replayed after the restart', async () => {
+    const secret = 'a-secret-for-the-replay-test';
+    const config = writeConfig(`keys: {web1: ${secret}}\n`);
+    running = await serveHbd(['serve', '-c', config]);
+    const socket = dgram.createSocket('udp4');
+    const send = (datagram: Buffer, port: number) =>
+      new Promise<void>((resolve) => socket.send(datagram, port, '127.0.0.1', () => resolve()));
+    const metric = async (name: string) => {
+      const text = await (await fetch(`${running!.httpUrl}/metrics`)).text();
+      return Number(text.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1]);
+    };
+    // The first heartbeat creates the host, which is stored at once; the second changes only
+    // its timing, which the store gets in its next routine cycle: until then only the replay log has it.
+    await send(encodeHeartbeat({ host: 'web1', ts: Date.now() / 1000 - 1 }, { secret }), running.udpPort);
+    await eventually(async () => expect(await metric('hbd_heartbeats_accepted_total')).toBe(1), 2000);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const datagram = encodeHeartbeat({ host: 'web1', ts: Date.now() / 1000 }, { secret });
+    await send(datagram, running.udpPort);
+    await eventually(async () => expect(await metric('hbd_heartbeats_accepted_total')).toBe(2), 2000);
+    running.process.kill('SIGKILL');
+    await running.exited;
+
+    running = await serveHbd(['serve', '-c', config]);
+    await send(datagram, running.udpPort);
+    await eventually(async () => expect(await metric('hbd_datagrams_received_total')).toBe(1), 2000);
+    expect(await metric('hbd_heartbeats_accepted_total')).toBe(0);
+    socket.close();
   });
 
   it('SIGHUP reloads the config: live keys apply, the rest are named as needing a restart', async () => {

@@ -105,6 +105,7 @@ describe('Committer: write-behind with group commit', () => {
       store: spying,
       table,
       bus,
+      flushIntervalMs: 20,
       maxTimingRowsPerCommit: 10,
       onError: (e) => {
         throw e;
@@ -112,18 +113,23 @@ describe('Committer: write-behind with group commit', () => {
     });
     const slots = Array.from({ length: 25 }, (_, i) => table.add(`h${i}`, 1, 1));
     for (const slot of slots) committer.hostChanged(slot, true, true);
-    committer.flush();
+    committer.flushAll();
     for (const slot of slots) {
       table.lastSeen[slot] = 5_000;
-      committer.hostChanged(slot, true, false);
+      committer.hostChanged(slot, false, false);
     }
     committer.hostChanged(slots[0]!, true, true);
-    for (let turn = 0; turn < 4; turn++) await nextTurn();
+    await nextTurn();
     expect(batches).toEqual([
       { upserts: 25, timings: 0 },
-      { upserts: 1, timings: 10 },
+      { upserts: 1, timings: 0 },
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    for (let turn = 0; turn < 3; turn++) await nextTurn();
+    expect(batches.slice(2)).toEqual([
       { upserts: 0, timings: 10 },
-      { upserts: 0, timings: 4 },
+      { upserts: 0, timings: 10 },
+      { upserts: 0, timings: 5 },
     ]);
     expect(real.loadHosts().every((host) => host.lastSeen === 5_000)).toBe(true);
   });
@@ -134,7 +140,7 @@ describe('Committer: write-behind with group commit', () => {
     committer.addCommitHook((events) => seen.push(...events.map((e) => e.id)));
     committer.hostChanged(table.add('web1', 1, 1), true, true);
     committer.recordEvent(event('web1'));
-    committer.flush();
+    committer.flushAll();
     expect(seen).toEqual([1]);
   });
 
@@ -142,11 +148,11 @@ describe('Committer: write-behind with group commit', () => {
     const { store, table, committer } = setup();
     const slot = table.add('old', 1, 1);
     committer.hostChanged(slot, true, true);
-    committer.flush();
+    committer.flushAll();
     table.remove(slot);
     committer.hostForgotten('old');
     committer.hostChanged(table.add('new', 1, 1), true, true);
-    committer.flush();
+    committer.flushAll();
     expect(store.loadHosts().map((h) => h.name)).toEqual(['new']);
   });
 });
