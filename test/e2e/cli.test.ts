@@ -155,6 +155,8 @@ describe('hbd (the command line)', () => {
     const datagram = encodeHeartbeat({ host: 'web1', ts: Date.now() / 1000 }, { secret });
     await send(datagram, running.udpPort);
     await eventually(async () => expect(await metric('hbd_heartbeats_accepted_total')).toBe(2), 2000);
+    // The log is written before hbd's next event-loop turn; the API may answer within the same turn.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     running.process.kill('SIGKILL');
     await running.exited;
 
