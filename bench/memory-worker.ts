@@ -23,7 +23,7 @@ export interface MemoryReport {
   arrayBufferBytesPerHost: number;
 }
 
-const noSink: ChangeSink = { hostChanged() {}, signedTsAccepted() {}, hostForgotten() {}, recordEvent() {} };
+const noSink: ChangeSink = { hostChanged() {}, hostForgotten() {}, recordEvent() {} };
 
 serveParent({
   measure(body) {

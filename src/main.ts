@@ -20,8 +20,8 @@ import { Committer } from './state/committer.js';
 import { DeadlineWheel } from './state/deadline-wheel.js';
 import { HostTable } from './state/host-table.js';
 import { Monitor, type TimingPolicy } from './state/monitor.js';
+import { BeatLog, readBeatLog } from './store/beat-log.js';
 import { type Journal, openJournal } from './store/journal.js';
-import { ReplayLog, readReplayFloors } from './store/replay-log.js';
 import createSqliteStore from './store/sqlite.js';
 import type { Store } from './store/store.js';
 import { LiveFeed } from './ws/live-feed.js';
@@ -29,6 +29,8 @@ import { LiveFeed } from './ws/live-feed.js';
 /** How often deadlines are checked: a host goes late or down at most this long after its deadline. */
 const SWEEP_MS = 100;
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+/** How often routine timing moves from the beat log into the store (the log holds it meanwhile). */
+const STORE_CYCLE_MS = 10_000;
 
 export interface RunningDaemon {
   readonly udp: { host: string; port: number };
@@ -58,19 +60,20 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   const bus = new Bus((topic, error) => log.error({ err: error, topic }, `a ${topic} subscriber failed`));
   const table = new HostTable();
   const wheel = new DeadlineWheel(SWEEP_MS, clock.mono());
-  // Signed timestamps accepted before a crash and not yet in the store: read before the log is reopened.
-  const replayPath = `${config.pickfile}.replay`;
-  const replayFloors = readReplayFloors(replayPath);
+  // Timing heard before a crash and not yet in the store: read before the log is reopened.
+  const beatLogPath = `${config.pickfile}.beats`;
+  const unstoredTimings = readBeatLog(beatLogPath);
   const committer = new Committer({
     store,
     table,
     bus,
-    replayLog: new ReplayLog(replayPath, (error) => log.error({ err: error }, 'cannot write the replay log')),
+    beatLog: new BeatLog(beatLogPath, (error) => log.error({ err: error }, 'cannot write the beat log')),
+    flushIntervalMs: STORE_CYCLE_MS,
     onError: (error) => log.error({ err: error }, 'cannot write to the state store; will retry'),
   });
   const monitor = new Monitor({ table, wheel, clock, sink: committer, bus, timing: timingOf(config) });
   monitor.restore(store.loadHosts());
-  monitor.restoreReplayFloors(replayFloors);
+  monitor.restoreTimings(unstoredTimings.values());
   committer.flushAll();
   pruneHistory(store, config, clock, log);
 

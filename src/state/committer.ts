@@ -1,5 +1,5 @@
 import type { Bus } from '../bus.js';
-import type { ReplayLog } from '../store/replay-log.js';
+import type { BeatLog } from '../store/beat-log.js';
 import type { Store } from '../store/store.js';
 import type { HostEvent } from './events.js';
 import type { HostRecord, HostTable, HostTiming } from './host-table.js';
@@ -9,9 +9,9 @@ export interface CommitterOptions {
   store: Store;
   table: HostTable;
   bus: Bus;
-  /** Where accepted signed timestamps go before the next turn; without it they wait for the routine flush. */
-  replayLog?: ReplayLog;
-  /** Most a routine change (a last-seen time) waits before it is stored. */
+  /** Where every heartbeat's timing goes before the next turn; without it, timing waits for the cycle. */
+  beatLog?: BeatLog;
+  /** How often a cycle stores the timing of the hosts that beat since the last one. */
   flushIntervalMs?: number;
   /**
    * Most routine (timing-only) rows per transaction. A large fleet's backlog is
@@ -27,17 +27,18 @@ export interface CommitterOptions {
  * - Transitions (and whatever else changed in the same turn) are stored before the
  *   next event-loop turn, in one transaction; only then are the events published,
  *   so a transition anyone was told about is always on disk.
- * - Routine beats are stored in a cycle started every `flushIntervalMs`: the hosts
- *   changed since the last cycle, as their timing columns only, in slices with the
- *   event loop served between. A `kill -9` loses about that much of last-seen times.
- * - Accepted signed timestamps go to the replay log before the next turn (one small
- *   append, not a transaction), and the log is dropped once a cycle has stored them.
+ * - Every beat's timing (last seen, signed `ts`, `seq`) goes to the beat log before
+ *   the next turn: one sequential append, not a transaction. A `kill -9` loses none.
+ * - A cycle every `flushIntervalMs` stores the timing of the hosts that beat since
+ *   the last one, in key order, in slices with the event loop served between; then
+ *   the log up to the cycle's start is dropped. Writing a host once per cycle rather
+ *   than once per beat is what lets a busy fleet be heard at full speed.
  */
 export class Committer implements ChangeSink {
   readonly #store: Store;
   readonly #table: HostTable;
   readonly #bus: Bus;
-  readonly #replayLog: ReplayLog | undefined;
+  readonly #beatLog: BeatLog | undefined;
   readonly #flushIntervalMs: number;
   readonly #maxTimingRows: number;
   readonly #onError: (error: unknown) => void;
@@ -60,7 +61,7 @@ export class Committer implements ChangeSink {
     this.#store = options.store;
     this.#table = options.table;
     this.#bus = options.bus;
-    this.#replayLog = options.replayLog;
+    this.#beatLog = options.beatLog;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#maxTimingRows = options.maxTimingRowsPerCommit ?? 2000;
     this.#onError = options.onError;
@@ -74,14 +75,12 @@ export class Committer implements ChangeSink {
   hostChanged(slot: number, urgent: boolean, content: boolean): void {
     if (content) this.#content.add(slot);
     else this.#timing.add(slot);
+    if (this.#beatLog) {
+      this.#beatLog.append(this.#table.timing(slot));
+      this.#commitSoon();
+    }
     if (urgent) this.#commitSoon();
     else this.#cycleLater();
-  }
-
-  signedTsAccepted(slot: number): void {
-    if (this.#replayLog === undefined) return;
-    this.#replayLog.append(this.#table.names[slot]!, this.#table.lastTs[slot]!);
-    this.#commitSoon();
   }
 
   hostForgotten(name: string): void {
@@ -108,7 +107,7 @@ export class Committer implements ChangeSink {
     this.#closed = true;
     const stored = this.flushAll();
     this.#cancelScheduled();
-    this.#replayLog?.close(stored);
+    this.#beatLog?.close(stored);
   }
 
   #hasWork(): boolean {
@@ -126,7 +125,7 @@ export class Committer implements ChangeSink {
     // A pending cycle timer stays: an urgent commit every turn must not keep postponing it.
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#immediate = undefined;
-    this.#replayLog?.flush();
+    this.#beatLog?.flush();
     if (startCycle && this.#drained === this.#draining.length && this.#timing.size > 0) {
       // In key order, a slice of the cycle rewrites a few neighbouring pages of the table
       // instead of one page per host: a third of the cost, measured at 100k hosts.
@@ -135,7 +134,7 @@ export class Committer implements ChangeSink {
       this.#drained = 0;
       this.#timing = new Set();
       // From here on, the old log holds only what this cycle is about to store.
-      this.#replayLog?.rotate();
+      this.#beatLog?.rotate();
     }
     const slice = this.#draining.slice(this.#drained, this.#drained + this.#maxTimingRows);
     if (
@@ -175,7 +174,7 @@ export class Committer implements ChangeSink {
     if (slice.length > 0 && this.#drained === this.#draining.length) {
       this.#draining = [];
       this.#drained = 0;
-      this.#replayLog?.dropRotated();
+      this.#beatLog?.dropRotated();
     }
     if (!this.#closed) {
       if (this.#drained < this.#draining.length) this.#commitSoon();

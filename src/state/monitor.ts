@@ -4,7 +4,7 @@ import type { Clock } from './clock.js';
 import type { DeadlineWheel } from './deadline-wheel.js';
 import type { HostEvent, HostState } from './events.js';
 import { nextExtras } from './host-extras.js';
-import type { HostRecord, HostTable } from './host-table.js';
+import type { HostRecord, HostTable, HostTiming } from './host-table.js';
 
 /**
  * A heartbeat due every 60 s routinely lands a few milliseconds after 60 s. So that
@@ -28,8 +28,6 @@ export interface ChangeSink {
    * `content`: more than its timing (last seen, seq, ts) changed.
    */
   hostChanged(slot: number, urgent: boolean, content: boolean): void;
-  /** A signed heartbeat's `ts` was accepted: it must survive a crash, to keep refusing replays. */
-  signedTsAccepted(slot: number): void;
   hostForgotten(name: string): void;
   recordEvent(event: Omit<HostEvent, 'id'>): void;
 }
@@ -136,7 +134,6 @@ export class Monitor {
       this.#wheel.cancel(slot);
     }
     this.#sink.hostChanged(slot, changed, changed || contentChanged);
-    if (signed && hb.ts !== undefined) this.#sink.signedTsAccepted(slot);
 
     if (this.#bus.has('heartbeat')) {
       this.#bus.emit('heartbeat', {
@@ -191,18 +188,22 @@ export class Monitor {
   }
 
   /**
-   * Raises hosts' last accepted `ts` to what the replay log says was accepted before a
-   * crash, beyond what the store had.
+   * Applies timing the store had not absorbed before hbd stopped (from the beat log):
+   * last seen, the signed `ts` that replay protection depends on, `seq` and counters.
    */
-  restoreReplayFloors(floors: ReadonlyMap<string, number>): void {
-    for (const [name, ts] of floors) {
-      const slot = this.table.find(name);
-      if (slot < 0) continue;
-      const current = this.table.lastTs[slot]!;
-      if (Number.isNaN(current) || ts > current) {
-        this.table.lastTs[slot] = ts;
-        this.#sink.hostChanged(slot, false, false);
-      }
+  restoreTimings(timings: Iterable<HostTiming>): void {
+    const { table } = this;
+    for (const timing of timings) {
+      const slot = table.find(timing.name);
+      if (slot < 0 || timing.lastSeen < table.lastSeen[slot]!) continue;
+      table.lastSeen[slot] = timing.lastSeen;
+      table.lastTs[slot] = timing.lastTs ?? Number.NaN;
+      table.lastSeq[slot] = timing.lastSeq ?? Number.NaN;
+      table.every[slot] = timing.every ?? Number.NaN;
+      table.received[slot] = timing.received;
+      table.lost[slot] = timing.lost;
+      table.signed[slot] = timing.signed ? 1 : 0;
+      this.#sink.hostChanged(slot, false, false);
     }
   }
 

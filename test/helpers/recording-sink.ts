@@ -6,14 +6,9 @@ export class RecordingSink implements ChangeSink {
   readonly events: Omit<HostEvent, 'id'>[] = [];
   readonly changed: { slot: number; urgent: boolean; content: boolean }[] = [];
   readonly forgotten: string[] = [];
-  readonly signedTs: number[] = [];
 
   hostChanged(slot: number, urgent: boolean, content: boolean): void {
     this.changed.push({ slot, urgent, content });
-  }
-
-  signedTsAccepted(slot: number): void {
-    this.signedTs.push(slot);
   }
 
   hostForgotten(name: string): void {

@@ -1,0 +1,129 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Bus } from '../../src/bus.js';
+import { Committer } from '../../src/state/committer.js';
+import { HostTable, type HostTiming } from '../../src/state/host-table.js';
+import { BeatLog, readBeatLog } from '../../src/store/beat-log.js';
+import createSqliteStore from '../../src/store/sqlite.js';
+
+let dir: string;
+let path: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hbd-beats-'));
+  path = join(dir, 'state.sqlite.beats');
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const fail = (error: unknown) => {
+  throw error;
+};
+const timing = (name: string, lastSeen: number, extra: Partial<HostTiming> = {}): HostTiming => ({
+  name,
+  lastSeen,
+  lastTs: null,
+  lastSeq: null,
+  every: null,
+  received: 0,
+  lost: 0,
+  signed: false,
+  ...extra,
+});
+
+describe('the beat log', () => {
+  it('gives back the newest timing per host, from the rotated and the live file, and round-trips every column', () => {
+    const log = new BeatLog(path, fail);
+    log.append(
+      timing('web1', 1_000, {
+        lastTs: 1_764_080_000.123,
+        lastSeq: 41,
+        every: 30,
+        received: 7,
+        lost: 1,
+        signed: true,
+      }),
+    );
+    log.append(timing('web2', 1_500));
+    log.rotate();
+    log.append(
+      timing('web1', 2_000, {
+        lastTs: 1_764_080_030.5,
+        lastSeq: 42,
+        every: 30,
+        received: 8,
+        lost: 1,
+        signed: true,
+      }),
+    );
+    log.flush();
+    expect(readBeatLog(path)).toEqual(
+      new Map([
+        [
+          'web1',
+          timing('web1', 2_000, {
+            lastTs: 1_764_080_030.5,
+            lastSeq: 42,
+            every: 30,
+            received: 8,
+            lost: 1,
+            signed: true,
+          }),
+        ],
+        ['web2', timing('web2', 1_500)],
+      ]),
+    );
+    log.close(false);
+  });
+
+  it('ignores a torn last line and lines it cannot read', () => {
+    writeFileSync(path, '1000 - - - 0 0 0 web1\ngarbage\n2000 - - - 0 0 0 web2 extra\n3000 - - - 0 0 1 we');
+    expect([...readBeatLog(path).keys()]).toEqual(['web1']);
+  });
+
+  it('is empty when there is no log', () => {
+    expect(readBeatLog(path).size).toBe(0);
+  });
+
+  it("a heartbeat's timing is on disk before the next event-loop turn, long before the store has it", async () => {
+    const store = createSqliteStore({ path: join(dir, 'state.sqlite') });
+    const table = new HostTable();
+    const committer = new Committer({
+      store,
+      table,
+      bus: new Bus(),
+      beatLog: new BeatLog(path, fail),
+      flushIntervalMs: 60_000,
+      onError: fail,
+    });
+    const slot = table.add('web1', 1, 1);
+    committer.hostChanged(slot, true, true);
+    await nextTurn();
+    table.lastSeen[slot] = 5_000;
+    table.lastTs[slot] = 1_764_080_000.123;
+    committer.hostChanged(slot, false, false);
+    await nextTurn();
+    expect(readBeatLog(path).get('web1')).toMatchObject({ lastSeen: 5_000, lastTs: 1_764_080_000.123 });
+    expect(store.loadHosts()[0]).toMatchObject({ lastSeen: 1, lastTs: null });
+
+    // Once a cycle has stored it, the log is no longer needed.
+    committer.close();
+    expect(store.loadHosts()[0]).toMatchObject({ lastSeen: 5_000, lastTs: 1_764_080_000.123 });
+    expect(existsSync(path) || existsSync(`${path}.old`)).toBe(false);
+  });
+
+  it('rotation keeps what arrives during a cycle in the live file', () => {
+    const log = new BeatLog(path, fail);
+    log.append(timing('web1', 1));
+    log.rotate();
+    log.append(timing('web2', 2));
+    log.flush();
+    expect(readFileSync(`${path}.old`, 'utf8')).toBe('1 - - - 0 0 0 web1\n');
+    expect(readFileSync(path, 'utf8')).toBe('2 - - - 0 0 0 web2\n');
+    log.dropRotated();
+    expect([...readBeatLog(path).keys()]).toEqual(['web2']);
+    log.close(false);
+    expect(existsSync(path)).toBe(true);
+  });
+});
