@@ -136,7 +136,7 @@ describe('hbd (the command line)', () => {
     expect(body.events.map((e) => e.to)).toEqual(['down', 'late', 'up']);
   });
 
-  it('a signed heartbeat accepted just before kill -9 cannot be replayed after the restart', async () => {
+  it('a heartbeat accepted just before kill -9 keeps its last-seen time and cannot be replayed after the restart', async () => {
     const secret = 'a-secret-for-the-replay-test';
     const config = writeConfig(`keys: {web1: ${secret}}\n`);
     running = await serveHbd(['serve', '-c', config]);
@@ -157,10 +157,13 @@ describe('hbd (the command line)', () => {
     await eventually(async () => expect(await metric('hbd_heartbeats_accepted_total')).toBe(2), 2000);
     // The log is written before hbd's next event-loop turn; the API may answer within the same turn.
     await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = await getJson<Host & { last_seen: string }>(`${running.httpUrl}/api/hosts/web1`);
     running.process.kill('SIGKILL');
     await running.exited;
 
     running = await serveHbd(['serve', '-c', config]);
+    const after = await getJson<Host & { last_seen: string }>(`${running.httpUrl}/api/hosts/web1`);
+    expect(after.body.last_seen).toBe(before.body.last_seen);
     await send(datagram, running.udpPort);
     await eventually(async () => expect(await metric('hbd_datagrams_received_total')).toBe(1), 2000);
     expect(await metric('hbd_heartbeats_accepted_total')).toBe(0);
