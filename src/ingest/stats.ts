@@ -7,10 +7,4 @@ export class IngestStats {
   readonly dropped: Record<DropReason, number> = Object.fromEntries(
     DROP_REASONS.map((reason) => [reason, 0]),
   ) as Record<DropReason, number>;
-
-  get droppedTotal(): number {
-    let total = 0;
-    for (const reason of DROP_REASONS) total += this.dropped[reason];
-    return total;
-  }
 }
