@@ -1,4 +1,5 @@
-import { verifySignature } from '../protocol/sign.js';
+import type { KeyObject } from 'node:crypto';
+import { signingKey, verifySignature } from '../protocol/sign.js';
 import type { DropReason, Heartbeat } from '../protocol/types.js';
 
 export type AuthMode = 'off' | 'optional' | 'required';
@@ -24,11 +25,23 @@ const ACCEPT_UNSIGNED: Admission = { ok: true, signed: false };
  * and replay. A host that has a key (its own or `*`) is accepted only signed;
  * `required` accepts only signed heartbeats; `off` ignores signatures.
  */
+/** A host's keys, prepared for verification: by key id, and all of them for heartbeats that name none. */
+interface PreparedKeys {
+  byId: ReadonlyMap<string, KeyObject> | undefined;
+  all: readonly KeyObject[];
+}
+
 export class Gatekeeper {
-  readonly #options: GatekeeperOptions;
+  readonly #auth: AuthMode;
+  readonly #maxSkew: number;
+  readonly #keys: ReadonlyMap<string, PreparedKeys>;
+  readonly #everyHost: PreparedKeys | undefined;
 
   constructor(options: GatekeeperOptions) {
-    this.#options = options;
+    this.#auth = options.auth;
+    this.#maxSkew = options.maxSkew;
+    this.#keys = new Map(Object.entries(options.keys).map(([host, entry]) => [host, prepare(entry)]));
+    this.#everyHost = this.#keys.get('*');
   }
 
   /**
@@ -36,9 +49,10 @@ export class Gatekeeper {
    * `nowSeconds`: the receiver's wall clock.
    */
   admit(hb: Heartbeat, lastTs: number | undefined, nowSeconds: number): Admission {
-    const { auth, keys, maxSkew } = this.#options;
+    const auth = this.#auth;
+    const maxSkew = this.#maxSkew;
     if (auth === 'off') return ACCEPT_UNSIGNED;
-    const entry = keys[hb.host] ?? keys['*'];
+    const entry = this.#keys.get(hb.host) ?? this.#everyHost;
     if (hb.signature === undefined) {
       if (entry !== undefined)
         return reject('unsigned', `host "${hb.host}" has a key: heartbeats must be signed`);
@@ -50,10 +64,11 @@ export class Gatekeeper {
       // Signed, but hbd has nothing to check it with: it counts as unsigned, as auth allows.
       return ACCEPT_UNSIGNED;
     }
-    const secrets = secretsFor(entry, hb.keyId);
-    if (secrets === undefined) return reject('auth', `unknown key id "${hb.keyId}" for host "${hb.host}"`);
-    if (!secrets.some((secret) => verifySignature(hb.signature!, secret))) {
-      return reject('auth', `bad signature for host "${hb.host}"`);
+    if (!verifiesWith(entry, hb)) {
+      const unknownId = hb.keyId !== undefined && entry.byId !== undefined && !entry.byId.has(hb.keyId);
+      return unknownId
+        ? reject('auth', `unknown key id "${hb.keyId}" for host "${hb.host}"`)
+        : reject('auth', `bad signature for host "${hb.host}"`);
     }
     // The decoder refuses a signed heartbeat without ts; this guards callers that build their own.
     if (hb.ts === undefined) return reject('auth', 'a signed heartbeat must carry ts');
@@ -67,11 +82,21 @@ export class Gatekeeper {
   }
 }
 
-function secretsFor(entry: KeyEntry, keyId: string | undefined): readonly string[] | undefined {
-  if (typeof entry === 'string') return [entry];
-  if (keyId === undefined) return Object.values(entry);
-  const secret = entry[keyId];
-  return secret === undefined ? undefined : [secret];
+function prepare(entry: KeyEntry): PreparedKeys {
+  if (typeof entry === 'string') return { byId: undefined, all: [signingKey(entry)] };
+  const byId = new Map(Object.entries(entry).map(([id, secret]) => [id, signingKey(secret)]));
+  return { byId, all: [...byId.values()] };
+}
+
+/** A single secret matches whatever key id is named; with several, the id picks one (or each is tried). */
+function verifiesWith(keys: PreparedKeys, hb: Heartbeat): boolean {
+  const signature = hb.signature!;
+  if (keys.byId !== undefined && hb.keyId !== undefined) {
+    const key = keys.byId.get(hb.keyId);
+    return key !== undefined && verifySignature(signature, key);
+  }
+  for (const key of keys.all) if (verifySignature(signature, key)) return true;
+  return false;
 }
 
 function reject(reason: DropReason, detail: string): Admission {
