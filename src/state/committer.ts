@@ -14,8 +14,9 @@ export interface CommitterOptions {
   /** How often a cycle stores the timing of the hosts that beat since the last one. */
   flushIntervalMs?: number;
   /**
-   * Most routine (timing-only) rows per transaction. A large fleet's backlog is
-   * written in slices, with the event loop (and so the UDP socket) served between.
+   * Most routine (timing-only) rows per transaction. A cycle is written in slices of
+   * this size, each followed by a pause twice as long as the slice took, so that the
+   * event loop (and so the UDP socket) keeps at least two thirds of the time.
    */
   maxTimingRowsPerCommit?: number;
   onError: (error: unknown) => void;
@@ -30,8 +31,8 @@ export interface CommitterOptions {
  * - Every beat's timing (last seen, signed `ts`, `seq`) goes to the beat log before
  *   the next turn: one sequential append, not a transaction. A `kill -9` loses none.
  * - A cycle every `flushIntervalMs` stores the timing of the hosts that beat since
- *   the last one, in key order, in slices with the event loop served between; then
- *   the log up to the cycle's start is dropped. Writing a host once per cycle rather
+ *   the last one, in key order, in paced slices; then the log up to the cycle's
+ *   start is dropped. Writing a host once per cycle rather
  *   than once per beat is what lets a busy fleet be heard at full speed.
  */
 export class Committer implements ChangeSink {
@@ -49,12 +50,13 @@ export class Committer implements ChangeSink {
   /** Slots whose timing changed since the current cycle started. */
   #timing = new Set<number>();
   /** The current cycle: slots being written, `#drained` of them done. */
-  #draining: number[] = [];
+  #draining = new Int32Array(0);
   #drained = 0;
   #deletes: string[] = [];
   #events: Omit<HostEvent, 'id'>[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: CommitterOptions) {
@@ -63,7 +65,7 @@ export class Committer implements ChangeSink {
     this.#bus = options.bus;
     this.#beatLog = options.beatLog;
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
-    this.#maxTimingRows = options.maxTimingRowsPerCommit ?? 2000;
+    this.#maxTimingRows = options.maxTimingRowsPerCommit ?? 500;
     this.#onError = options.onError;
   }
 
@@ -97,6 +99,7 @@ export class Committer implements ChangeSink {
   flushAll(): boolean {
     this.#cancelScheduled();
     while (this.#hasWork()) {
+      this.#startCycle();
       if (!this.#commit(true)) return false;
     }
     return true;
@@ -120,23 +123,28 @@ export class Committer implements ChangeSink {
     );
   }
 
-  /** One transaction: whole hosts, events, deletions, and the next slice of the current cycle. */
-  #commit(startCycle: boolean): boolean {
+  /** Takes the hosts that beat since the last cycle, unless a cycle is still being written. */
+  #startCycle(): void {
+    if (this.#drained < this.#draining.length || this.#timing.size === 0) return;
+    // Slot order is (nearly) the store's row order, so a slice rewrites neighbouring pages
+    // rather than one page per host. A numeric sort of a typed array: no stall at 100k hosts.
+    this.#draining = Int32Array.from(this.#timing).sort();
+    this.#drained = 0;
+    this.#timing = new Set();
+    // From here on, the old log holds only what this cycle is about to store.
+    this.#beatLog?.rotate();
+  }
+
+  /** One transaction: whole hosts, events, deletions, and with `takeSlice` the next slice of the cycle. */
+  #commit(takeSlice: boolean): boolean {
     // A pending cycle timer stays: an urgent commit every turn must not keep postponing it.
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     this.#beatLog?.flush();
-    if (startCycle && this.#drained === this.#draining.length && this.#timing.size > 0) {
-      // In key order, a slice of the cycle rewrites a few neighbouring pages of the table
-      // instead of one page per host: a third of the cost, measured at 100k hosts.
-      const { names } = this.#table;
-      this.#draining = [...this.#timing].sort((a, b) => compareNames(names[a], names[b]));
-      this.#drained = 0;
-      this.#timing = new Set();
-      // From here on, the old log holds only what this cycle is about to store.
-      this.#beatLog?.rotate();
-    }
-    const slice = this.#draining.slice(this.#drained, this.#drained + this.#maxTimingRows);
+    const started = performance.now();
+    const slice = takeSlice
+      ? this.#draining.subarray(this.#drained, this.#drained + this.#maxTimingRows)
+      : new Int32Array(0);
     if (
       slice.length === 0 &&
       this.#content.size === 0 &&
@@ -172,13 +180,16 @@ export class Committer implements ChangeSink {
     this.#events = [];
     this.#drained += slice.length;
     if (slice.length > 0 && this.#drained === this.#draining.length) {
-      this.#draining = [];
+      this.#draining = new Int32Array(0);
       this.#drained = 0;
       this.#beatLog?.dropRotated();
     }
     if (!this.#closed) {
-      if (this.#drained < this.#draining.length) this.#commitSoon();
-      else if (this.#timing.size > 0) this.#cycleLater();
+      if (this.#drained < this.#draining.length) {
+        if (slice.length > 0) this.#drainLater(2 * (performance.now() - started));
+      } else if (this.#timing.size > 0) {
+        this.#cycleLater();
+      }
     }
     for (const event of stored) this.#bus.emit('event', event);
     return true;
@@ -196,21 +207,27 @@ export class Committer implements ChangeSink {
     if (this.#timer || this.#closed) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
+      this.#startCycle();
       this.#commit(true);
     }, this.#flushIntervalMs);
     this.#timer.unref();
   }
 
+  #drainLater(pauseMs: number): void {
+    if (this.#drainTimer || this.#closed) return;
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      this.#commit(true);
+    }, pauseMs);
+    this.#drainTimer.unref();
+  }
+
   #cancelScheduled(): void {
     if (this.#immediate) clearImmediate(this.#immediate);
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#drainTimer) clearTimeout(this.#drainTimer);
     this.#immediate = undefined;
     this.#timer = undefined;
+    this.#drainTimer = undefined;
   }
-}
-
-/** SQLite's default (binary) order of TEXT keys, for ASCII host names; freed slots last. */
-function compareNames(a: string | undefined, b: string | undefined): number {
-  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? 1 : -1;
-  return a < b ? -1 : a > b ? 1 : 0;
 }
