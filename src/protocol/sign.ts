@@ -2,7 +2,7 @@
  * hb/1 signatures: lowercase hex HMAC-SHA256 of the signed text's UTF-8 bytes,
  * keyed with the UTF-8 bytes of the shared secret.
  */
-import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import type { Signature } from './types.js';
 
 const SIGNATURE_HEX_CHARS = 64;
@@ -42,6 +42,17 @@ export function signText(text: string, secret: string): string {
 /** Whether `signature` was made with `key` (a secret, or one prepared by `signingKey`), compared in constant time. */
 export function verifySignature(signature: Signature, key: string | KeyObject): boolean {
   if ((typeof key === 'string' && key.length === 0) || !isSignatureHex(signature.hex)) return false;
-  const expected = hmac(signature.signedText, key).digest();
-  return timingSafeEqual(expected, Buffer.from(signature.hex, 'hex'));
+  return constantTimeEqual(hmac(signature.signedText, key).digest('hex'), signature.hex);
+}
+
+/**
+ * Whether two strings are equal, looking at every character whatever the first
+ * difference, so the time taken tells nothing about where they differ. Comparing
+ * hex strings spares two Buffers per datagram (a third of the cost of a check).
+ */
+function constantTimeEqual(a: string, b: string): boolean {
+  let difference = a.length ^ b.length;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
