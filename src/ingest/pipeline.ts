@@ -1,4 +1,5 @@
 import { decodeDatagram } from '../protocol/decode.js';
+import type { DropReason } from '../protocol/types.js';
 import type { Clock } from '../state/clock.js';
 import type { Monitor } from '../state/monitor.js';
 import type { DropLog } from './drop-log.js';
@@ -40,12 +41,9 @@ export class IngestPipeline {
       return;
     }
     const hb = decoded.value;
-    const { table } = this.#monitor;
-    const slot = table.find(hb.host);
-    const lastTs = slot < 0 ? undefined : table.lastTs[slot]!;
     const admission = this.#gatekeeper.admit(
       hb,
-      lastTs === undefined || Number.isNaN(lastTs) ? undefined : lastTs,
+      this.#monitor.lastSignedTs(hb.host),
       this.#clock.wall() / 1000,
     );
     if (!admission.ok) {
@@ -56,7 +54,7 @@ export class IngestPipeline {
     this.#monitor.beat(hb, source, admission.signed);
   }
 
-  #drop(reason: Parameters<DropLog['dropped']>[0], detail: string, source: string): void {
+  #drop(reason: DropReason, detail: string, source: string): void {
     this.stats.dropped[reason]++;
     this.#dropLog.dropped(reason, detail, source, this.#clock.mono());
   }

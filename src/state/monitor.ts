@@ -73,6 +73,13 @@ export class Monitor {
     return Number.isNaN(override) ? this.#timing.grace : override;
   }
 
+  /** The `ts` of the host's last accepted signed heartbeat, which a new one must exceed. */
+  lastSignedTs(host: string): number | undefined {
+    const slot = this.table.find(host);
+    const ts = slot < 0 ? Number.NaN : this.table.lastTs[slot]!;
+    return Number.isNaN(ts) ? undefined : ts;
+  }
+
   /** Applies an accepted heartbeat. `signed`: its signature was verified. */
   beat(hb: Heartbeat, addr: string, signed: boolean): void {
     const { table } = this;
