@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages hbd's test suite runs for real: BIND's named, nsupdate and dig.
+# Idempotent: does nothing when they are already there. Needs root (or sudo) to install.
+set -euo pipefail
+
+missing=()
+command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || missing+=(bind9)
+command -v nsupdate >/dev/null 2>&1 && command -v dig >/dev/null 2>&1 || missing+=(bind9-dnsutils)
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+  echo "hbd tests need ${missing[*]}: run this script as root, or install them with apt-get" >&2
+  exit 1
+fi
+echo "installing ${missing[*]} for the test suite" >&2
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
