@@ -50,7 +50,7 @@ export function describeValue(value: unknown, secret = false): string {
 /** One line per schema issue: where it is, what was expected and, unless it is a cross-key rule, what was found. */
 export function issueProblems(issues: readonly z.core.$ZodIssue[], locate: Locate): string[] {
   return issues.flatMap(unwrapUnion).map((issue) => {
-    const secret = SECRET_KEYS.includes(String(issue.path[0]));
+    const secret = SECRET_KEYS.some((key) => issue.path.join('.').startsWith(key));
     const found = issue.code === 'custom' ? '' : `, got ${describeValue(issue.input, secret)}`;
     return formatProblem(locate(issue.path), issue.message + found);
   });

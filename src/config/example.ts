@@ -62,10 +62,35 @@ history:
 # Bytes of UDP receive buffer to ask the OS for (0 keeps the OS default).
 udp_rcvbuf: 8388608
 
-# Reserved for notifications and dynamic DNS, not used yet.
+# Push services for notifications (pushover, mattermost, all, none); not used yet.
 pushsrv: none
+
+# Dynamic DNS: publish each host's address as <host>.<dyndomain> (A and AAAA).
 dyndomains: []
 nsupdate_bin: /usr/bin/nsupdate
-dns: {}
+dns:
+  # rfc2136 speaks the protocol from hbd itself; nsupdate runs nsupdate_bin.
+  method: rfc2136
+  # The primary server that takes updates.
+  server: 127.0.0.1
+  port: 53
+  # The zone to update, when it is not the dyndomain itself.
+  zone: null
+  # TSIG key: name and base64 secret, or the file tsig-keygen writes.
+  tsig_name: null
+  tsig_secret: null
+  tsig_file: null
+  tsig_algorithm: hmac-sha256
+  ttl: 60
+  # When a host goes down: keep its records, or delete them.
+  on_down: keep
+  # Publish for hosts whose heartbeats are not signed; publish private addresses.
+  allow_unsigned: false
+  allow_private: false
+  # Seconds between re-sending unchanged records, and the most a retry waits.
+  refresh: 86400
+  retry_max: 30
+
+# Notification channels; not used yet.
 notify: {}
 `;

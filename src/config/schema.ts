@@ -9,7 +9,7 @@ export interface SchemaContext extends PathContext {
 const MIB = 1024 * 1024;
 
 /** The keys whose values are credentials: error messages describe them but never echo them. */
-export const SECRET_KEYS: readonly string[] = ['api_token', 'keys'];
+export const SECRET_KEYS: readonly string[] = ['api_token', 'keys', 'dns.tsig_secret'];
 
 // Every leaf gives one "expected …" message for both a wrong type and an out-of-range value, so
 // a user reads the whole requirement at once; the loader appends what it found instead.
@@ -82,6 +82,41 @@ const hostOverride = z.object(
 
 const API_TOKEN = 'expected null or a token of at least 16 characters';
 
+const TSIG_ALGORITHMS = [
+  'hmac-sha256',
+  'hmac-sha512',
+  'hmac-sha384',
+  'hmac-sha224',
+  'hmac-sha1',
+  'hmac-md5',
+] as const;
+
+/** Dynamic DNS: how hosts' A/AAAA records are published (see docs/dns.md). */
+function dns(ctx: PathContext) {
+  const error = 'expected a map of dynamic DNS settings';
+  return z
+    .object(
+      {
+        method: oneOf(['rfc2136', 'nsupdate']).default('rfc2136'),
+        server: nonEmptyString('the address of the primary server').default('127.0.0.1'),
+        port: intRange(1, 65535).default(53),
+        zone: z.hostname('expected null or a zone name').nullable().default(null),
+        tsig_name: nonEmptyString('null or a key name').nullable().default(null),
+        tsig_secret: nonEmptyString('null or a base64 secret').nullable().default(null),
+        tsig_file: optionalFilePath(ctx),
+        tsig_algorithm: oneOf(TSIG_ALGORITHMS).default('hmac-sha256'),
+        ttl: intRange(0, 2 ** 31 - 1).default(60),
+        on_down: oneOf(['keep', 'delete']).default('keep'),
+        allow_unsigned: z.boolean('expected true or false').default(false),
+        allow_private: z.boolean('expected true or false').default(false),
+        refresh: positive('seconds').default(86_400),
+        retry_max: positive('seconds').default(30),
+      },
+      error,
+    )
+    .prefault({});
+}
+
 function journal(ctx: PathContext) {
   const error = 'expected null, a file path, or a map with path, max_bytes and keep';
   const form = z.object(
@@ -137,8 +172,8 @@ export function configSchema(ctx: SchemaContext) {
         .array(z.hostname('expected a domain name'), 'expected a list of domain names')
         .default([]),
       nsupdate_bin: nonEmptyString('a program path').default('/usr/bin/nsupdate'),
-      // Owned by features that do not exist yet: accepted as-is so configs written for them already load.
-      dns: z.record(z.string(), z.unknown(), 'expected a map').default({}),
+      dns: dns(ctx),
+      // Owned by a feature that does not exist yet: accepted as-is so configs written for it already load.
       notify: z.record(z.string(), z.unknown(), 'expected a map').default({}),
     })
     .superRefine(

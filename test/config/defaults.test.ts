@@ -27,7 +27,22 @@ const DEFAULTS = {
   pushsrv: 'none',
   dyndomains: [],
   nsupdate_bin: '/usr/bin/nsupdate',
-  dns: {},
+  dns: {
+    method: 'rfc2136',
+    server: '127.0.0.1',
+    port: 53,
+    zone: null,
+    tsig_name: null,
+    tsig_secret: null,
+    tsig_file: null,
+    tsig_algorithm: 'hmac-sha256',
+    ttl: 60,
+    on_down: 'keep',
+    allow_unsigned: false,
+    allow_private: false,
+    refresh: 86_400,
+    retry_max: 30,
+  },
   notify: {},
 };
 

@@ -31,15 +31,20 @@ describe('unknown keys', () => {
     ]);
   });
 
-  it('are not looked for in names the user chooses, nor inside dns and notify', () => {
+  it('are not looked for in names the user chooses, nor inside notify', () => {
     const { config, warnings } = parse([
       'keys: {web1: {k1: 0123456789abcdef}}',
       'hosts: {anything: {}}',
-      'dns: {zone: lab.example, servers: [{ip: 10.0.0.1}]}',
       'notify: {mattermost: {url: x}}',
     ]);
     expect(warnings).toEqual([]);
-    expect(config.dns).toEqual({ zone: 'lab.example', servers: [{ ip: '10.0.0.1' }] });
+    expect(config.notify).toEqual({ mattermost: { url: 'x' } });
+  });
+
+  it('are looked for inside dns', () => {
+    const { config, warnings } = parse(['dns: {zone: lab.example, servr: 10.0.0.1}']);
+    expect(warnings).toEqual(['hb.yaml:1: unknown key "dns.servr" (ignored); did you mean "dns.server"?']);
+    expect(config.dns.zone).toBe('lab.example');
   });
 
   it('do not hide a key named like a property of every object', () => {

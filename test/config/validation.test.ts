@@ -29,7 +29,11 @@ describe('each key is validated, and the message names file, line, key, expectat
     ['pushsrv: email', 'pushsrv: expected one of pushover, mattermost, all, none, got "email"'],
     ['dyndomains: a.example', 'dyndomains: expected a list of domain names, got "a.example"'],
     ['nsupdate_bin: ""', 'nsupdate_bin: expected a program path, got ""'],
-    ['dns: 5', 'dns: expected a map, got 5'],
+    ['dns: 5', 'dns: expected a map of dynamic DNS settings, got 5'],
+    ['dns: {method: carrier-pigeon}', 'dns.method: expected one of rfc2136, nsupdate, got "carrier-pigeon"'],
+    ['dns: {ttl: -1}', 'dns.ttl: expected an integer from 0 to 2147483647, got -1'],
+    ['dns: {on_down: panic}', 'dns.on_down: expected one of keep, delete, got "panic"'],
+    ['dns: {tsig_secret: 42}', 'dns.tsig_secret: expected null or a base64 secret, got a number'],
     ['notify: [x]', 'notify: expected a map, got a list'],
   ])('%s', (line, message) => {
     expect(problems(onLine3(line))).toEqual([`hb.yaml:3: ${message}`]);
