@@ -6,6 +6,8 @@ import { getRequestListener } from '@hono/node-server';
 import { Bus } from './bus.js';
 import { hostPolicy } from './config/host-policy.js';
 import type { Config } from './config/schema.js';
+import { createUpdater } from './dns/create-updater.js';
+import { DnsPublisher } from './dns/publisher.js';
 import { createApi } from './http/app.js';
 import { hostJson } from './http/host-json.js';
 import { createMetrics } from './http/metrics.js';
@@ -104,14 +106,35 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   ];
   for (const timer of timers) timer.unref();
 
+  const dns =
+    config.dyndomains.length > 0
+      ? new DnsPublisher({
+          config,
+          updater: createUpdater(config),
+          store,
+          bus,
+          clock,
+          log,
+          recordEvent: (event) => committer.recordEvent(event),
+          lookup: (host) => {
+            const slot = table.find(host);
+            if (slot < 0) return undefined;
+            const record = table.record(slot);
+            return { host, addr: record.addr, ip4: record.ip4, ip6: record.ip6, signed: record.signed };
+          },
+        })
+      : undefined;
+  const dnsStatus = dns && ((host: string) => dns.status(host));
+
   const feed = new LiveFeed({
     bus,
-    snapshot: () => Array.from(table.slots(), (slot) => hostJson(monitor, slot)),
+    snapshot: () => Array.from(table.slots(), (slot) => hostJson(monitor, slot, dnsStatus)),
   });
   const api = createApi({
     monitor,
     store,
-    metrics: createMetrics({ stats, table }),
+    dns,
+    metrics: createMetrics({ stats, table, dns }),
     apiToken: () => config.api_token,
     startedAt,
     onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),
@@ -130,6 +153,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     server = await listenHttp(config, getRequestListener(api.fetch), feed);
   } catch (error) {
     await udp?.close();
+    dns?.close();
     feed.close();
     for (const timer of timers) clearInterval(timer);
     committer.close();
@@ -170,6 +194,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       // Stop hearing first, so nothing arrives after the final flush.
       await udp.close();
       for (const timer of timers) clearInterval(timer);
+      // Updates still in flight finish on their own; what is unsent is re-sent after the restart.
+      dns?.close();
       feed.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections would hold close() open until they time out.

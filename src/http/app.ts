@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import type { DnsPublisher } from '../dns/publisher.js';
 import type { Monitor } from '../state/monitor.js';
 import type { Store } from '../store/store.js';
 import { requireBearer } from './bearer.js';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   apiToken: () => string | null;
   startedAt: number;
   onUnexpectedError: (error: unknown) => void;
+  /** Present when dynamic DNS is configured. */
+  dns?: DnsPublisher;
 }
 
 const HOST_EVENTS_SHOWN = 50;
@@ -23,6 +26,7 @@ const MAX_EVENTS_PER_PAGE = 1000;
 /** The HTTP API. Every error is JSON `{ "error": "…" }` with the status that fits. */
 export function createApi(deps: ApiDeps): Hono {
   const { monitor, store } = deps;
+  const dnsStatus = deps.dns && ((host: string) => deps.dns!.status(host));
   const app = new Hono();
 
   app.get('/healthz', (c) =>
@@ -40,7 +44,7 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.get('/api/hosts', (c) => {
     const hosts = [];
-    for (const slot of monitor.table.slots()) hosts.push(hostJson(monitor, slot));
+    for (const slot of monitor.table.slots()) hosts.push(hostJson(monitor, slot, dnsStatus));
     hosts.sort((a, b) => (a.name < b.name ? -1 : 1));
     return c.json(hosts);
   });
@@ -50,7 +54,7 @@ export function createApi(deps: ApiDeps): Hono {
     const slot = monitor.table.find(name);
     if (slot < 0) throw new HttpError(404, `no host named "${name}"`);
     const events = store.events({ host: name, limit: HOST_EVENTS_SHOWN }).map(eventJson);
-    return c.json({ ...hostJson(monitor, slot), events });
+    return c.json({ ...hostJson(monitor, slot, dnsStatus), events });
   });
 
   app.delete('/api/hosts/:name', (c) => {
@@ -59,6 +63,15 @@ export function createApi(deps: ApiDeps): Hono {
     if (!monitor.forget(name, 'forgotten through the API'))
       throw new HttpError(404, `no host named "${name}"`);
     return c.json({ ok: true, forgotten: name });
+  });
+
+  app.post('/api/dns/sync', (c) => {
+    requireBearer(c.req.header('authorization'), deps.apiToken());
+    if (!deps.dns) throw new HttpError(409, 'dynamic DNS is not configured (set dyndomains)');
+    const host = c.req.query('host')?.toLowerCase();
+    if (host !== undefined && monitor.table.find(host) < 0)
+      throw new HttpError(404, `no host named "${host}"`);
+    return c.json({ ok: true, queued: deps.dns.sync(host) });
   });
 
   app.get('/api/events', (c) => {

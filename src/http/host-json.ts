@@ -1,9 +1,14 @@
+import type { DnsStatus } from '../dns/publisher.js';
 import { publishAddresses } from '../state/addresses.js';
 import type { HostRecord } from '../state/host-table.js';
 import type { Monitor } from '../state/monitor.js';
 
 /** The API's (and the WebSocket's) view of a host. Times are RFC 3339. */
-export function hostJson(monitor: Monitor, slot: number) {
+export function hostJson(
+  monitor: Monitor,
+  slot: number,
+  dnsStatus?: (host: string) => DnsStatus | undefined,
+) {
   const host: HostRecord = monitor.table.record(slot);
   const withSeq = host.received + host.lost;
   return {
@@ -24,6 +29,7 @@ export function hostJson(monitor: Monitor, slot: number) {
     received: host.received,
     lost: host.lost,
     loss: withSeq === 0 ? null : Math.round((host.lost / withSeq) * 10_000) / 10_000,
+    dns: dnsStatus?.(host.name) ?? null,
   };
 }
 

@@ -8,7 +8,11 @@ import type { HostTable } from '../state/host-table.js';
  * The Prometheus registry. The ingest path keeps plain counters (cheaper than a
  * labelled `inc` per datagram); they are read here only when /metrics is scraped.
  */
-export function createMetrics(deps: { stats: IngestStats; table: HostTable }): Registry {
+export function createMetrics(deps: {
+  stats: IngestStats;
+  table: HostTable;
+  dns?: { stats: { updates: number; failures: number } };
+}): Registry {
   const registry = new Registry();
   const { stats, table } = deps;
 
@@ -54,6 +58,20 @@ export function createMetrics(deps: { stats: IngestStats; table: HostTable }): R
       for (const [state, count] of counts) this.set({ state }, count);
     },
   });
+  const { dns } = deps;
+  if (dns) {
+    new Counter({
+      name: 'hbd_dns_updates_total',
+      help: 'Dynamic DNS update attempts, by outcome.',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ outcome: 'ok' }, dns.stats.updates);
+        this.inc({ outcome: 'error' }, dns.stats.failures);
+      },
+    });
+  }
   collectDefaultMetrics({ register: registry });
   return registry;
 }

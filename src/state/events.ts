@@ -13,8 +13,9 @@ export type HostState = (typeof HOST_STATES)[number];
  * - state: the host moved between up/late/down/left (from is null for a new host)
  * - status: the status it reports changed between ok/warn/fail
  * - forget: the host was removed by an operator
+ * - dns: its records were published (from/to: the addresses), or an update failed
  */
-export type HostEventKind = 'state' | 'status' | 'forget';
+export type HostEventKind = 'state' | 'status' | 'forget' | 'dns';
 
 /** A transition. Stored before anyone is told about it, so a reported event is never lost. */
 export interface HostEvent {
@@ -37,6 +38,9 @@ export interface HeartbeatNotice {
   msg: string | null;
   fields: Readonly<Record<string, string>>;
   addr: string;
+  /** The addresses the heartbeat asked to publish instead of its source, if any. */
+  ip4: string | null;
+  ip6: string | null;
   signed: boolean;
   seq: number | null;
 }

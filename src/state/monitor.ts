@@ -150,6 +150,8 @@ export class Monitor {
         msg: extras?.msg ?? null,
         fields: extras?.fields ?? {},
         addr,
+        ip4: extras?.ip4 ?? null,
+        ip6: extras?.ip6 ?? null,
         signed,
         seq: hb.seq ?? null,
       });

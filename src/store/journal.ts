@@ -53,6 +53,8 @@ function toLine(notice: HeartbeatNotice): string {
   if (notice.msg !== null) record.msg = notice.msg;
   if (hasKeys(notice.fields)) record.fields = notice.fields;
   record.addr = notice.addr;
+  if (notice.ip4 !== null) record.ip4 = notice.ip4;
+  if (notice.ip6 !== null) record.ip6 = notice.ip6;
   record.signed = notice.signed;
   if (notice.seq !== null) record.seq = notice.seq;
   return `${JSON.stringify(record)}\n`;

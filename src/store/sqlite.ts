@@ -48,7 +48,26 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX events_by_host ON events (host, id);
    CREATE INDEX events_by_time ON events (at);`,
+  `CREATE TABLE dns_records (
+     host TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     a TEXT,
+     aaaa TEXT,
+     last_success REAL,
+     last_error TEXT,
+     last_error_at REAL
+   ) WITHOUT ROWID;`,
 ];
+
+interface PublishedRow {
+  host: string;
+  name: string;
+  a: string | null;
+  aaaa: string | null;
+  last_success: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+}
 
 interface HostRow {
   name: string;
@@ -120,6 +139,13 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
      VALUES (@at, @host, @kind, @from_value, @to_value, @reason)`,
   );
   const selectHosts = db.prepare<[], HostRow>('SELECT * FROM hosts ORDER BY id');
+  const selectPublished = db.prepare<[], PublishedRow>('SELECT * FROM dns_records');
+  const upsertPublished = db.prepare<PublishedRow>(
+    `INSERT INTO dns_records (host, name, a, aaaa, last_success, last_error, last_error_at)
+     VALUES (@host, @name, @a, @aaaa, @last_success, @last_error, @last_error_at)
+     ON CONFLICT (host) DO UPDATE SET name = excluded.name, a = excluded.a, aaaa = excluded.aaaa,
+       last_success = excluded.last_success, last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
+  );
 
   const commit = db.transaction(
     (batch: CommitBatch, inTransaction?: (events: readonly HostEvent[]) => void): HostEvent[] => {
@@ -185,6 +211,27 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
         .prepare('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?')
         .run(policy.maxEvents).changes;
       return old + excess;
+    },
+    loadPublished: () =>
+      selectPublished.all().map((row) => ({
+        host: row.host,
+        name: row.name,
+        A: row.a,
+        AAAA: row.aaaa,
+        lastSuccess: row.last_success,
+        lastError: row.last_error,
+        lastErrorAt: row.last_error_at,
+      })),
+    savePublished(records) {
+      upsertPublished.run({
+        host: records.host,
+        name: records.name,
+        a: records.A,
+        aaaa: records.AAAA,
+        last_success: records.lastSuccess,
+        last_error: records.lastError,
+        last_error_at: records.lastErrorAt,
+      });
     },
     close: () => db.close(),
   };

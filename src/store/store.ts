@@ -26,6 +26,18 @@ export interface RetentionPolicy {
   maxEvents: number;
 }
 
+/** What hbd last published in DNS for a host, and how the last attempt went. */
+export interface PublishedRecords {
+  host: string;
+  name: string;
+  A: string | null;
+  AAAA: string | null;
+  /** Wall times, ms. */
+  lastSuccess: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+}
+
 /**
  * Where hbd keeps what must survive a restart. One small interface so that another
  * database can be added as a driver without touching the state machine.
@@ -42,5 +54,7 @@ export interface Store {
   /** Newest first. */
   events(query: EventQuery): HostEvent[];
   prune(policy: RetentionPolicy): number;
+  loadPublished(): PublishedRecords[];
+  savePublished(records: PublishedRecords): void;
   close(): void;
 }

@@ -37,7 +37,9 @@ export interface NamedServer {
   /** Answers from `dig +short`; empty when the name has none. Rejects if named did not answer at all. */
   dig(name: string, type: 'A' | 'AAAA' | 'SOA'): Promise<string[]>;
   stop(): Promise<void>;
-  /** Stops and starts again on the same port and config; the journal, and so every update, survives. */
+  /** Stops the server but keeps its files, for an outage that `restart()` ends. */
+  halt(): Promise<void>;
+  /** Stops (if running) and starts again on the same port and config; the journal, and so every update, survives. */
   restart(): Promise<void>;
 }
 
@@ -431,6 +433,10 @@ export async function startNamed(options: StartNamedOptions = {}): Promise<Named
         current = undefined;
         rmSync(dir, { recursive: true, force: true });
         liveDirs.delete(dir);
+      },
+      async halt() {
+        if (current) await terminate(current);
+        current = undefined;
       },
       async restart() {
         if (stopped) throw new Error('restart() after stop(): the temp dir is gone');

@@ -40,6 +40,8 @@ function notice(seq: number, overrides: Partial<HeartbeatNotice> = {}): Heartbea
     msg: null,
     fields: {},
     addr: '192.0.2.7:41234',
+    ip4: null,
+    ip6: null,
     signed: false,
     seq,
     ...overrides,

@@ -48,6 +48,8 @@ const notice = (host: string, seq: number, msg: string | null = null): Heartbeat
   msg,
   fields: {},
   addr: '127.0.0.1',
+  ip4: null,
+  ip6: null,
   signed: false,
   seq,
 });

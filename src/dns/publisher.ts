@@ -1,0 +1,234 @@
+import type { Bus } from '../bus.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { publishAddresses } from '../state/addresses.js';
+import type { Clock } from '../state/clock.js';
+import type { HeartbeatNotice, HostEvent } from '../state/events.js';
+import type { PublishedRecords, Store } from '../store/store.js';
+import { checkPublishable } from './address-policy.js';
+import { placeRecord } from './naming.js';
+import { type DesiredRecords, type PublishOutcome, PublishQueue } from './publish-queue.js';
+import type { DnsUpdater } from './update-types.js';
+
+export interface DnsPublisherOptions {
+  config: Pick<Config, 'dns' | 'dyndomains'>;
+  updater: DnsUpdater;
+  store: Store;
+  bus: Bus;
+  clock: Clock;
+  log: Logger;
+  /** Stores an event (it is published on the bus once stored). */
+  recordEvent: (event: Omit<HostEvent, 'id'>) => void;
+  /** What hbd knows of a host now, for `sync`. */
+  lookup: (host: string) => HeartbeatSource | undefined;
+}
+
+/** The parts of a heartbeat that decide what to publish. */
+export type HeartbeatSource = Pick<HeartbeatNotice, 'host' | 'addr' | 'ip4' | 'ip6' | 'signed'>;
+
+/** A host's DNS as the API shows it. */
+export interface DnsStatus {
+  name: string;
+  published: { A: string | null; AAAA: string | null };
+  last_success: string | null;
+  last_error: string | null;
+  pending: boolean;
+}
+
+const FAMILIES = [
+  ['A', 'ip4'],
+  ['AAAA', 'ip6'],
+] as const;
+
+/**
+ * Keeps every host's A/AAAA records pointing at its current address.
+ *
+ * An accepted heartbeat (signed, unless `allow_unsigned`) whose publishable address
+ * differs from what was last published successfully, or whose records are older than
+ * `refresh`, is handed to the queue; the queue sends in the background and retries
+ * until it succeeds. What was published is stored, so a restart re-sends nothing
+ * needlessly. A replayed or forged heartbeat never gets here: the gatekeeper drops it.
+ */
+export class DnsPublisher {
+  readonly stats = { updates: 0, failures: 0 };
+  readonly #options: DnsPublisherOptions;
+  readonly #queue: PublishQueue;
+  readonly #published = new Map<string, PublishedRecords>();
+  readonly #queued = new Map<string, DesiredRecords>();
+  readonly #unsubscribe: (() => void)[];
+
+  constructor(options: DnsPublisherOptions) {
+    this.#options = options;
+    for (const records of options.store.loadPublished()) this.#published.set(records.host, records);
+    this.#queue = new PublishQueue({
+      send: (zone, changes) => options.updater.update({ zone, changes }),
+      onOutcome: (host, outcome) => this.#settled(host, outcome),
+      retryMaxMs: options.config.dns.retry_max * 1000,
+    });
+    this.#unsubscribe = [
+      options.bus.on('heartbeat', (notice) => this.#heard(notice, false)),
+      options.bus.on('event', (event) => this.#transition(event)),
+    ];
+  }
+
+  status(host: string): DnsStatus | undefined {
+    const published = this.#published.get(host);
+    const queued = this.#queued.get(host);
+    if (!published && !queued) return undefined;
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+    return {
+      name: published?.name ?? queued!.name,
+      published: { A: published?.A ?? null, AAAA: published?.AAAA ?? null },
+      last_success: iso(published?.lastSuccess ?? null),
+      last_error: published?.lastError ?? null,
+      pending: queued !== undefined,
+    };
+  }
+
+  /** Re-sends the records of one host, or of every host, whatever was published before. */
+  sync(host?: string): number {
+    const hosts = host === undefined ? [...this.#published.keys()] : [host];
+    let queued = 0;
+    for (const name of hosts) {
+      const source = this.#options.lookup(name);
+      if (source && this.#heard(source, true)) queued++;
+    }
+    return queued;
+  }
+
+  close(): void {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#queue.close();
+  }
+
+  /** Returns whether anything was queued. */
+  #heard(source: HeartbeatSource, force: boolean): boolean {
+    const { dns, dyndomains } = this.#options.config;
+    if (!source.signed && !dns.allow_unsigned) return false;
+    const placement = placeRecord(source.host, dyndomains, dns.zone ?? undefined);
+    if (!placement.ok) return false;
+    const current = this.#published.get(source.host);
+    const stale =
+      force ||
+      current?.lastSuccess == null ||
+      current.name !== placement.name ||
+      this.#options.clock.wall() - current.lastSuccess > dns.refresh * 1000;
+    const wanted = publishAddresses(source);
+    const desired: DesiredRecords = {
+      host: source.host,
+      name: placement.name,
+      zone: placement.zone,
+      ttl: dns.ttl,
+    };
+    let changed = false;
+    for (const [type, family] of FAMILIES) {
+      const address = wanted[family];
+      if (address === null || !checkPublishable(address, type, dns.allow_private).publish) continue;
+      if (stale || current?.[type] !== address) {
+        desired[type] = address;
+        changed = true;
+      }
+    }
+    return changed && this.#enqueue(desired);
+  }
+
+  #transition(event: HostEvent): void {
+    const goneDown =
+      event.kind === 'state' && event.to === 'down' && this.#options.config.dns.on_down === 'delete';
+    if (!goneDown && event.kind !== 'forget') return;
+    const current = this.#published.get(event.host);
+    if (!current || (current.A === null && current.AAAA === null)) return;
+    const placement = placeRecord(
+      event.host,
+      this.#options.config.dyndomains,
+      this.#options.config.dns.zone ?? undefined,
+    );
+    if (!placement.ok) return;
+    this.#enqueue({
+      host: event.host,
+      name: current.name,
+      zone: placement.zone,
+      ttl: this.#options.config.dns.ttl,
+      ...(current.A !== null ? { A: null } : {}),
+      ...(current.AAAA !== null ? { AAAA: null } : {}),
+    });
+  }
+
+  #enqueue(desired: DesiredRecords): boolean {
+    const queued = this.#queued.get(desired.host);
+    if (queued && queued.A === desired.A && queued.AAAA === desired.AAAA && queued.name === desired.name) {
+      return false;
+    }
+    this.#queued.set(desired.host, desired);
+    this.#queue.want(desired);
+    return true;
+  }
+
+  #settled(host: string, outcome: PublishOutcome): void {
+    const { clock, store, recordEvent, log } = this.#options;
+    const now = clock.wall();
+    const before = this.#published.get(host);
+    if (outcome.ok) {
+      const { records } = outcome;
+      if (this.#queued.get(host) === records) this.#queued.delete(host);
+      const after: PublishedRecords = {
+        host,
+        name: records.name,
+        A: records.A === undefined ? (before?.A ?? null) : records.A,
+        AAAA: records.AAAA === undefined ? (before?.AAAA ?? null) : records.AAAA,
+        lastSuccess: now,
+        lastError: null,
+        lastErrorAt: null,
+      };
+      this.stats.updates++;
+      this.#save(after);
+      recordEvent({
+        at: now,
+        host,
+        kind: 'dns',
+        from: describe(before),
+        to: describe(after),
+        reason: `published ${records.name}`,
+      });
+      return;
+    }
+    this.stats.failures++;
+    const message = outcome.error.message;
+    const after: PublishedRecords = {
+      host,
+      name: before?.name ?? this.#queued.get(host)?.name ?? host,
+      A: before?.A ?? null,
+      AAAA: before?.AAAA ?? null,
+      lastSuccess: before?.lastSuccess ?? null,
+      lastError: message,
+      lastErrorAt: now,
+    };
+    this.#save(after);
+    // Every attempt is counted; an event only when the failure is new, so an outage is one line, not hundreds.
+    if (before?.lastError !== message) {
+      log.warn({ host, err: outcome.error }, `DNS update for ${host} failed: ${message}`);
+      recordEvent({
+        at: now,
+        host,
+        kind: 'dns',
+        from: describe(before),
+        to: describe(before),
+        reason: `update failed: ${message}; retrying in ${Math.round(outcome.retryInMs / 1000)} s`,
+      });
+    }
+  }
+
+  #save(records: PublishedRecords): void {
+    this.#published.set(records.host, records);
+    try {
+      this.#options.store.savePublished(records);
+    } catch (error) {
+      this.#options.log.error({ err: error }, 'cannot store what was published in DNS');
+    }
+  }
+}
+
+function describe(records: PublishedRecords | undefined): string | null {
+  if (!records || (records.A === null && records.AAAA === null)) return null;
+  return [records.A, records.AAAA].filter((address) => address !== null).join(' ');
+}
