@@ -166,7 +166,7 @@ describe('durability', () => {
 
 describe('rotation', () => {
   // Every seq used here has four digits, so every line has this length.
-  const { msg: _msg, fields: _fields, ...rest } = notice(1000);
+  const { msg: _msg, fields: _fields, ip4: _ip4, ip6: _ip6, ...rest } = notice(1000);
   const lineBytes = Buffer.byteLength(`${JSON.stringify({ ...rest, at: '2024-05-06T12:30:15.123Z' })}\n`);
 
   function rotatedFiles(base: string): string[] {
