@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { HostJson } from '../http/host-json.js';
+import { apiBaseUrl, callApi } from './api-client.js';
 import { loadConfigOrExit } from './config-loading.js';
 
 interface HostsOptions {
@@ -18,12 +19,10 @@ export function hostsCommand(): Command {
 }
 
 async function printHosts(options: HostsOptions): Promise<void> {
-  const base = options.url ?? apiUrlFromConfig(options.config);
+  const base = options.url ?? apiBaseUrl(loadConfigOrExit(options.config).config);
   let hosts: HostJson[];
   try {
-    const response = await fetch(new URL('/api/hosts', base), { signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) throw new Error(`${response.status} ${await response.text()}`);
-    hosts = (await response.json()) as HostJson[];
+    hosts = await callApi<HostJson[]>(base, '/api/hosts');
   } catch (error) {
     process.stderr.write(`hbd: cannot read hosts from ${base}: ${(error as Error).message}\n`);
     process.exitCode = 1;
@@ -34,14 +33,6 @@ async function printHosts(options: HostsOptions): Promise<void> {
     return;
   }
   process.stdout.write(formatHostTable(hosts, Date.now()));
-}
-
-function apiUrlFromConfig(cliPath: string | undefined): string {
-  const { config } = loadConfigOrExit(cliPath);
-  // A wildcard bind is reachable on loopback.
-  const host = ['::', '0.0.0.0', ''].includes(config.hbd_host) ? '127.0.0.1' : config.hbd_host;
-  const shown = host.includes(':') ? `[${host}]` : host;
-  return `${config.tls_cert ? 'https' : 'http'}://${shown}:${config.hbd_port}`;
 }
 
 export function formatHostTable(hosts: readonly HostJson[], now: number): string {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { checkConfigCommand } from './check-config.js';
+import { dnsCommand } from './dns.js';
 import { hostsCommand } from './hosts.js';
 import { keygenCommand } from './keygen.js';
 import { sendCommand } from './send.js';
@@ -15,6 +16,7 @@ const program = new Command('hbd')
   .addCommand(sendCommand())
   .addCommand(keygenCommand())
   .addCommand(checkConfigCommand())
-  .addCommand(hostsCommand());
+  .addCommand(hostsCommand())
+  .addCommand(dnsCommand());
 
 await program.parseAsync(process.argv);

@@ -165,7 +165,7 @@ export class DnsPublisher {
   }
 
   #settled(host: string, outcome: PublishOutcome): void {
-    const { clock, store, recordEvent, log } = this.#options;
+    const { clock, recordEvent, log } = this.#options;
     const now = clock.wall();
     const before = this.#published.get(host);
     if (outcome.ok) {

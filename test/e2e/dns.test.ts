@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
+import { runHbd } from '../helpers/cli.js';
 import { eventually, getJson, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { type NamedServer, startNamed } from '../helpers/named.js';
+import { type NamedServer, nsupdate, startNamed } from '../helpers/named.js';
 
 const SECRET = 'the-key-of-web1-and-web3-0123456789';
 const NAME = 'web1.dyn.example.test';
@@ -126,6 +127,34 @@ describe.each(['rfc2136', 'nsupdate'] as const)('dynamic DNS with the %s method'
     expect(await metric('hbd_dns_updates_total{outcome="ok"}')).toBe(0);
     const { body } = await getJson<HostDns>(hbd.url('/api/hosts/web1'));
     expect(body.dns?.published.A).toBe('198.51.100.40');
+  });
+
+  it("`hbd dns sync` puts back a record removed behind hbd's back; the token is required", async () => {
+    hbd = await start({}, { api_token: 'a-token-for-the-dns-sync-test' });
+    await hbd.send(signed('web1', { ip4: '198.51.100.60' }));
+    await eventually(async () => expect(await named.dig(NAME, 'A')).toEqual(['198.51.100.60']));
+    const removed = await nsupdate(named.keyFile, [
+      `server 127.0.0.1 ${named.port}`,
+      'zone dyn.example.test',
+      `update delete ${NAME} A`,
+    ]);
+    expect(removed.code).toBe(0);
+    expect(await named.dig(NAME, 'A')).toEqual([]);
+
+    const refused = await runHbd(['dns', 'sync', 'web1', '--url', hbd.daemon.http.url, '--token', 'wrong']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('401');
+    const synced = await runHbd([
+      'dns',
+      'sync',
+      'web1',
+      '--url',
+      hbd.daemon.http.url,
+      '--token',
+      'a-token-for-the-dns-sync-test',
+    ]);
+    expect(synced.stdout).toBe('queued 1 host(s) for a DNS update\n');
+    await eventually(async () => expect(await named.dig(NAME, 'A')).toEqual(['198.51.100.60']));
   });
 
   it('on_down: delete removes the records of a host that went down', async () => {
