@@ -116,6 +116,22 @@ describe.each(['rfc2136', 'nsupdate'] as const)('dynamic DNS with the %s method'
     expect(body.dns?.last_error).toBeNull();
   });
 
+  it('a key the server refuses gives a clear error in the API, is retried, and crashes nothing', async () => {
+    hbd = await start({ tsig_name: named.wrongTsig.name, tsig_secret: named.wrongTsig.secret });
+    await hbd.send(signed('web1', { ip4: '198.51.100.70' }));
+    await eventually(async () => {
+      const { body } = await getJson<HostDns>(hbd!.url('/api/hosts/web1'));
+      expect(body.dns?.last_error).toMatch(/REFUSED/);
+    }, 5000);
+    await eventually(
+      async () => expect(await metric('hbd_dns_updates_total{outcome="error"}')).toBeGreaterThan(1),
+      5000,
+    );
+    expect(await named.dig(NAME, 'A')).not.toContain('198.51.100.70');
+    const events = await getJson<{ kind: string; reason: string }[]>(hbd.url('/api/events?host=web1'));
+    expect(events.body.filter((e) => e.kind === 'dns')).toHaveLength(1);
+  });
+
   it('a restart of hbd re-sends nothing that is already published', async () => {
     hbd = await start();
     await hbd.send(signed('web1', { ip4: '198.51.100.40' }));
