@@ -101,19 +101,26 @@ export class DnsPublisher {
     this.#queue.close();
   }
 
-  /** Returns whether anything was queued. */
+  /** Returns whether anything was queued. Runs for every heartbeat, so the common case (nothing new) is cheap. */
   #heard(source: HeartbeatSource, force: boolean): boolean {
     const { dns, dyndomains } = this.#options.config;
     if (!source.signed && !dns.allow_unsigned) return false;
+    const wanted = publishAddresses(source);
+    const current = this.#published.get(source.host);
+    const fresh =
+      !force &&
+      current?.lastSuccess != null &&
+      this.#options.clock.wall() - current.lastSuccess <= dns.refresh * 1000;
+    if (
+      fresh &&
+      (wanted.ip4 === null || wanted.ip4 === current.A) &&
+      (wanted.ip6 === null || wanted.ip6 === current.AAAA)
+    ) {
+      return false;
+    }
     const placement = placeRecord(source.host, dyndomains, dns.zone ?? undefined);
     if (!placement.ok) return false;
-    const current = this.#published.get(source.host);
-    const stale =
-      force ||
-      current?.lastSuccess == null ||
-      current.name !== placement.name ||
-      this.#options.clock.wall() - current.lastSuccess > dns.refresh * 1000;
-    const wanted = publishAddresses(source);
+    const stale = !fresh || current?.name !== placement.name;
     const desired: DesiredRecords = {
       host: source.host,
       name: placement.name,
@@ -123,11 +130,10 @@ export class DnsPublisher {
     let changed = false;
     for (const [type, family] of FAMILIES) {
       const address = wanted[family];
-      if (address === null || !checkPublishable(address, type, dns.allow_private).publish) continue;
-      if (stale || current?.[type] !== address) {
-        desired[type] = address;
-        changed = true;
-      }
+      if (address === null || (!stale && current?.[type] === address)) continue;
+      if (!checkPublishable(address, type, dns.allow_private).publish) continue;
+      desired[type] = address;
+      changed = true;
     }
     return changed && this.#enqueue(desired);
   }
