@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { DEFAULT_CONFIG_YAML } from '../config/example.js';
+import { createUpdater } from '../dns/create-updater.js';
 import { printConfigError, readConfig } from './config-loading.js';
 
 export function checkConfigCommand(): Command {
@@ -21,6 +22,16 @@ export function checkConfigCommand(): Command {
         return;
       }
       for (const warning of loaded.warnings) process.stderr.write(`warning: ${warning}\n`);
+      if (loaded.config.dyndomains.length > 0) {
+        // Reads the TSIG key file and checks the key, as hbd does when it starts.
+        try {
+          createUpdater(loaded.config);
+        } catch (error) {
+          process.stderr.write(`hbd: the config has 1 problem(s):\n  ${(error as Error).message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+      }
       process.stdout.write(`ok: ${loaded.source ?? 'no config file; built-in defaults'}\n`);
     });
 }

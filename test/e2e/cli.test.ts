@@ -68,6 +68,16 @@ describe('hbd (the command line)', () => {
     expect(result.stderr).toMatch(/hb_prot.*did you mean "hb_port"/);
   });
 
+  it('check-config also reads the DNS key file, as serve would', async () => {
+    const result = await runHbd([
+      'check-config',
+      '-c',
+      writeConfig('dyndomains: [dyn.example.test]\ndns: {tsig_file: missing.key}\n'),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/dns\.tsig_file: cannot read .*missing\.key/);
+  });
+
   it('serve refuses to start on a bad config, naming the problem', async () => {
     const result = await runHbd(['serve', '-c', writeConfig('udp_rcvbuf: lots\n')]);
     expect(result.code).toBe(2);
