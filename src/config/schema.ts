@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TSIG_ALGORITHMS } from '../dns/update-types.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
 
 /** What the schema needs from outside: where relative paths start, and what the defaults derive from. */
@@ -81,15 +82,6 @@ const hostOverride = z.object(
 );
 
 const API_TOKEN = 'expected null or a token of at least 16 characters';
-
-const TSIG_ALGORITHMS = [
-  'hmac-sha256',
-  'hmac-sha512',
-  'hmac-sha384',
-  'hmac-sha224',
-  'hmac-sha1',
-  'hmac-md5',
-] as const;
 
 /** Dynamic DNS: how hosts' A/AAAA records are published (see docs/dns.md). */
 function dns(ctx: PathContext) {

@@ -17,7 +17,7 @@ import type {
   TsigKey,
   UpdateRequest,
 } from './update-types.js';
-import { DnsUpdateError } from './update-types.js';
+import { DnsUpdateError, TSIG_ALGORITHMS } from './update-types.js';
 
 export interface NsupdateOptions {
   /** Default /usr/bin/nsupdate. */
@@ -32,14 +32,7 @@ export interface NsupdateOptions {
 }
 
 const MAX_TTL = 2 ** 31 - 1;
-const ALGORITHMS: ReadonlySet<TsigAlgorithm> = new Set([
-  'hmac-sha256',
-  'hmac-sha512',
-  'hmac-sha384',
-  'hmac-sha224',
-  'hmac-sha1',
-  'hmac-md5',
-]);
+const ALGORITHMS: ReadonlySet<TsigAlgorithm> = new Set(TSIG_ALGORITHMS);
 // Strict base64: Buffer.from(…, 'base64') skips junk, so it cannot tell us the secret is one token.
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 // Enough for any diagnostic nsupdate prints; a runaway child must not grow our memory.

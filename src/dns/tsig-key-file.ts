@@ -11,16 +11,9 @@
  * Error messages name the file and line, never the secret.
  */
 import { normalizeName } from './rfc2136.js';
-import type { TsigAlgorithm, TsigKey } from './update-types.js';
+import { TSIG_ALGORITHMS, type TsigAlgorithm, type TsigKey } from './update-types.js';
 
-const ALGORITHMS: ReadonlySet<string> = new Set<TsigAlgorithm>([
-  'hmac-sha256',
-  'hmac-sha512',
-  'hmac-sha384',
-  'hmac-sha224',
-  'hmac-sha1',
-  'hmac-md5',
-]);
+const ALGORITHMS: ReadonlySet<string> = new Set<TsigAlgorithm>(TSIG_ALGORITHMS);
 // BIND also accepts the RFC 2845 name of HMAC-MD5.
 const ALGORITHM_ALIASES: Readonly<Record<string, TsigAlgorithm>> = { 'hmac-md5.sig-alg.reg.int': 'hmac-md5' };
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;

@@ -19,13 +19,15 @@ export interface DnsServer {
   port: number;
 }
 
-export type TsigAlgorithm =
-  | 'hmac-sha256'
-  | 'hmac-sha512'
-  | 'hmac-sha384'
-  | 'hmac-sha224'
-  | 'hmac-sha1'
-  | 'hmac-md5';
+export const TSIG_ALGORITHMS = [
+  'hmac-sha256',
+  'hmac-sha512',
+  'hmac-sha384',
+  'hmac-sha224',
+  'hmac-sha1',
+  'hmac-md5',
+] as const;
+export type TsigAlgorithm = (typeof TSIG_ALGORITHMS)[number];
 
 export interface TsigKey {
   name: string;
