@@ -4,7 +4,15 @@
  * for its service; the outbox (retries, dedup, rate limits) lives outside it.
  */
 
-export type NotificationKind = 'down' | 'up' | 'status' | 'reminder' | 'flapping' | 'isolated' | 'digest' | 'test';
+export type NotificationKind =
+  | 'down'
+  | 'up'
+  | 'status'
+  | 'reminder'
+  | 'flapping'
+  | 'isolated'
+  | 'digest'
+  | 'test';
 
 /** One message to send: already grouped, already decided. */
 export interface Notification {
