@@ -1,0 +1,239 @@
+/**
+ * Signal through a local signal-cli, which owns the registered account:
+ *
+ * - `api: jsonrpc` (default): `signal-cli daemon --http`, one JSON-RPC `send` to {url}/api/v1/rpc
+ *   (man signal-cli-jsonrpc(5)). The answer lists one result per recipient device; when every
+ *   delivery failed, signal-cli answers with an error object instead and puts the same list in
+ *   `error.data.response`.
+ * - `api: rest`: bbernhard/signal-cli-rest-api, `POST {url}/v2/send` → 201 {timestamp}.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { type HttpResponse, postJson } from './http.js';
+import { type DeliveryReceipt, type Notification, type Notifier, NotifyError } from './types.js';
+
+export const SIGNAL_CHANNEL = 'signal';
+
+export interface SignalOptions {
+  /** Base URL of `signal-cli daemon --http` or of signal-cli-rest-api, e.g. http://127.0.0.1:8080. */
+  url: string;
+  /** The sending account, E.164: +4915112345678. */
+  account: string;
+  /** E.164 numbers; give these or `group_id`. */
+  recipients?: readonly string[];
+  /** Base64 group id (jsonrpc only: the REST form addresses groups differently). */
+  group_id?: string;
+  /** Default `jsonrpc`. */
+  api?: 'jsonrpc' | 'rest';
+  timeout_ms?: number;
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/** signal-cli's own codes (SignalJsonRpcCommandHandler) and the JSON-RPC reserved ones. */
+const RPC_IO_ERROR = -3;
+const RPC_INTERNAL_ERROR = -32603;
+
+type ResultType =
+  | 'SUCCESS'
+  | 'NETWORK_FAILURE'
+  | 'UNREGISTERED_FAILURE'
+  | 'IDENTITY_FAILURE'
+  | 'RATE_LIMIT_FAILURE'
+  | 'INVALID_PRE_KEY_FAILURE';
+
+interface SendResult {
+  who: string;
+  type: ResultType | string;
+  retryAfterSeconds: number | undefined;
+}
+
+// Failures a later attempt may get past: signal's rate limit ends, the network comes back.
+const RETRYABLE_TYPES = new Set(['RATE_LIMIT_FAILURE', 'NETWORK_FAILURE']);
+
+function optionError(option: string, problem: string): Error {
+  return new Error(`${SIGNAL_CHANNEL}: option '${option}' ${problem}`);
+}
+
+function checkOptions(options: SignalOptions): {
+  endpoint: string;
+  api: 'jsonrpc' | 'rest';
+  recipients: string[] | undefined;
+  groupId: string | undefined;
+} {
+  if (typeof options !== 'object' || options === null)
+    throw new Error(`${SIGNAL_CHANNEL}: options are required`);
+  const api = options.api ?? 'jsonrpc';
+  if (api !== 'jsonrpc' && api !== 'rest')
+    throw optionError('api', `must be jsonrpc or rest, not '${String(api)}'`);
+  if (typeof options.url !== 'string' || options.url === '') throw optionError('url', 'is required');
+  let base: URL;
+  try {
+    base = new URL(options.url);
+  } catch {
+    throw optionError('url', `is not a URL: '${options.url}'`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+    throw optionError('url', `must be http:// or https://, not ${base.protocol}//`);
+  }
+  if (typeof options.account !== 'string' || !E164.test(options.account)) {
+    throw optionError(
+      'account',
+      `must be a phone number in E.164 form (+4915112345678), not '${String(options.account)}'`,
+    );
+  }
+  const hasRecipients = options.recipients !== undefined;
+  const hasGroup = options.group_id !== undefined;
+  if (hasRecipients === hasGroup) throw optionError('recipients', "or 'group_id' is required, and not both");
+  let recipients: string[] | undefined;
+  if (hasRecipients) {
+    if (!Array.isArray(options.recipients) || options.recipients.length === 0) {
+      throw optionError('recipients', 'must list at least one number');
+    }
+    recipients = options.recipients.map((r: unknown) => {
+      if (typeof r !== 'string' || !E164.test(r)) {
+        throw optionError('recipients', `has an entry that is not an E.164 number: '${String(r)}'`);
+      }
+      return r;
+    });
+  }
+  if (hasGroup) {
+    if (typeof options.group_id !== 'string' || !BASE64.test(options.group_id)) {
+      throw optionError('group_id', 'must be a base64 group id');
+    }
+    if (api === 'rest') throw optionError('group_id', 'is only supported with api: jsonrpc');
+  }
+  const path = api === 'rest' ? 'v2/send' : 'api/v1/rpc';
+  const endpoint = `${options.url.replace(/\/+$/, '')}/${path}`;
+  const timeout = options.timeout_ms;
+  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout <= 0)) {
+    throw optionError('timeout_ms', 'must be a positive number');
+  }
+  return { endpoint, api, recipients, groupId: hasGroup ? options.group_id : undefined };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseResults(value: unknown): SendResult[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter(isObject).map((r) => {
+    const address = isObject(r.recipientAddress) ? r.recipientAddress : {};
+    const who = [address.number, address.uuid, address.username].find((x) => typeof x === 'string');
+    return {
+      who: typeof who === 'string' ? who : 'recipient',
+      type: typeof r.type === 'string' ? r.type : 'UNKNOWN',
+      retryAfterSeconds: typeof r.retryAfterSeconds === 'number' ? r.retryAfterSeconds : undefined,
+    };
+  });
+}
+
+/** One failure for the whole message: a retry goes to everyone, so it is worth one if anyone may still get it. */
+function failureFrom(failed: readonly SendResult[], status: number | undefined): NotifyError {
+  const retryable = failed.some((r) => RETRYABLE_TYPES.has(r.type));
+  const waits = failed.flatMap((r) =>
+    r.retryAfterSeconds === undefined ? [] : [r.retryAfterSeconds * 1000],
+  );
+  const retryAfterMs = waits.length > 0 ? Math.max(...waits) : undefined;
+  const text = failed.map((r) => `${r.who}: ${r.type}`).join(', ');
+  return new NotifyError(SIGNAL_CHANNEL, `not delivered (${text})`, {
+    retryable,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    ...(status === undefined ? {} : { status }),
+  });
+}
+
+function receiptFrom(timestamp: unknown, results: readonly SendResult[] | undefined): DeliveryReceipt {
+  const id = typeof timestamp === 'number' || typeof timestamp === 'string' ? String(timestamp) : undefined;
+  const failed = results?.filter((r) => r.type !== 'SUCCESS') ?? [];
+  const sent = results ? results.length - failed.length : undefined;
+  let detail = id === undefined ? 'sent' : `sent, timestamp ${id}`;
+  if (sent !== undefined) detail += `, ${sent} of ${results?.length} delivered`;
+  // Some recipients got it: a retry would repeat it to them, so the rest are reported, not retried.
+  if (failed.length > 0) detail += ` (failed: ${failed.map((r) => `${r.who}: ${r.type}`).join(', ')})`;
+  return id === undefined ? { detail } : { id, detail };
+}
+
+function fromJsonRpc(response: HttpResponse): DeliveryReceipt {
+  const json = response.json;
+  if (!isObject(json)) {
+    throw new NotifyError(
+      SIGNAL_CHANNEL,
+      `unexpected answer (HTTP ${response.status}): not a JSON-RPC response`,
+      {
+        retryable: true,
+        status: response.status,
+      },
+    );
+  }
+  if (isObject(json.error)) {
+    const code = typeof json.error.code === 'number' ? json.error.code : undefined;
+    const message = typeof json.error.message === 'string' ? json.error.message : 'unknown error';
+    const data = isObject(json.error.data) ? json.error.data : {};
+    const inner = isObject(data.response) ? data.response : {};
+    const results = parseResults(inner.results);
+    const failed = results?.filter((r) => r.type !== 'SUCCESS') ?? [];
+    if (failed.length > 0) throw failureFrom(failed, undefined);
+    // Server errors (-32000…-32099, internal, signal-cli's I/O error) may pass; bad params or accounts will not.
+    const retryable =
+      code !== undefined &&
+      (code === RPC_INTERNAL_ERROR || code === RPC_IO_ERROR || (code <= -32000 && code >= -32099));
+    throw new NotifyError(SIGNAL_CHANNEL, `JSON-RPC error ${code ?? '?'}: ${message}`, { retryable });
+  }
+  const result = isObject(json.result) ? json.result : {};
+  const results = parseResults(result.results);
+  if (results !== undefined && results.length > 0 && results.every((r) => r.type !== 'SUCCESS')) {
+    throw failureFrom(results, undefined);
+  }
+  return receiptFrom(result.timestamp, results);
+}
+
+function fromRest(response: HttpResponse): DeliveryReceipt {
+  const json = isObject(response.json) ? response.json : {};
+  return receiptFrom(json.timestamp, undefined);
+}
+
+function restErrorText(json: unknown): string | undefined {
+  return isObject(json) && typeof json.error === 'string' ? json.error : undefined;
+}
+
+export default function createSignal(options: SignalOptions): Notifier {
+  const { endpoint, api, recipients, groupId } = checkOptions(options);
+  const account = options.account;
+  const timeoutMs = options.timeout_ms;
+
+  async function send(notification: Notification, signal?: AbortSignal): Promise<DeliveryReceipt> {
+    // Signal has no subject line: the title leads, then the body.
+    const message =
+      notification.body.trim() === '' ? notification.title : `${notification.title}\n\n${notification.body}`;
+    const common = { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal ? { signal } : {}) };
+    if (api === 'rest') {
+      const response = await postJson(
+        SIGNAL_CHANNEL,
+        endpoint,
+        { message, number: account, recipients },
+        { ...common, errorText: restErrorText },
+      );
+      return fromRest(response);
+    }
+    const params =
+      groupId === undefined ? { account, recipient: recipients, message } : { account, groupId, message };
+    const response = await postJson(
+      SIGNAL_CHANNEL,
+      endpoint,
+      { jsonrpc: '2.0', method: 'send', params, id: randomUUID() },
+      {
+        ...common,
+        errorText: (json) =>
+          isObject(json) && isObject(json.error) && typeof json.error.message === 'string'
+            ? json.error.message
+            : undefined,
+      },
+    );
+    return fromJsonRpc(response);
+  }
+
+  return { channel: SIGNAL_CHANNEL, send };
+}

@@ -1,0 +1,290 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer } from 'node:net';
+import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import { SMTPServer } from 'smtp-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EmailOptions } from '../../src/notify/email.js';
+import createEmail, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/email.js';
+import type { Notification, Notifier } from '../../src/notify/types.js';
+import { NotifyError } from '../../src/notify/types.js';
+
+const fixtures = new URL('../fixtures/', import.meta.url);
+const cert = readFileSync(new URL('tls-cert.pem', fixtures));
+const key = readFileSync(new URL('tls-key.pem', fixtures));
+
+const USER = 'hbd';
+const PASS = 'p@ss:word/1';
+
+interface Delivered {
+  from: string | undefined;
+  to: string[];
+  raw: string;
+  secure: boolean;
+  user: string | undefined;
+}
+
+interface Smtp {
+  port: number;
+  delivered: Delivered[];
+}
+
+const servers: SMTPServer[] = [];
+const notifiers: Notifier[] = [];
+
+afterEach(async () => {
+  await Promise.all(notifiers.splice(0).map((n) => n.close?.()));
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+function smtpError(message: string, responseCode: number): Error {
+  return Object.assign(new Error(message), { responseCode });
+}
+
+/** An SMTP server in-process: STARTTLS with the test certificate, AUTH checked against USER/PASS. */
+async function startSmtp(overrides: Partial<SMTPServerOptions> = {}): Promise<Smtp> {
+  const delivered: Delivered[] = [];
+  const server = new SMTPServer({
+    key,
+    cert,
+    logger: false,
+    onAuth(auth, _session, callback) {
+      if (auth.username === USER && auth.password === PASS) callback(null, { user: auth.username });
+      else callback(smtpError('Authentication credentials invalid', 535));
+    },
+    onData(stream, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const mailFrom = session.envelope.mailFrom;
+        delivered.push({
+          from: mailFrom === false ? undefined : mailFrom.address,
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+          secure: session.secure,
+          user: typeof session.user === 'string' ? session.user : undefined,
+        });
+        callback();
+      });
+    },
+    ...overrides,
+  });
+  servers.push(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.server.address() as AddressInfo;
+  return { port: address.port, delivered };
+}
+
+function notification(overrides: Partial<Notification> = {}): Notification {
+  return {
+    dedupKey: 'down:web1:1700000000000',
+    kind: 'down',
+    title: 'web1 is down',
+    body: 'web1 went quiet at 12:00:00.\nLast heard: 11:59:30, status ok.\nAddress: 192.0.2.10',
+    hosts: [
+      { name: 'web1', state: 'down', status: 'ok', msg: null, addr: '192.0.2.10', previousFor: 60_000 },
+    ],
+    at: 1_700_000_000_000,
+    resolves: false,
+    ...overrides,
+  };
+}
+
+function email(port: number, overrides: Partial<EmailOptions> = {}): Notifier {
+  const notifier = createEmail({
+    smtp: `smtp://${USER}:${encodeURIComponent(PASS)}@127.0.0.1:${port}`,
+    from: 'hbd <hbd@example.org>',
+    to: ['ops@example.org', 'Oncall <oncall@example.net>'],
+    tls_reject_unauthorized: false,
+    timeout_ms: 5_000,
+    ...overrides,
+  });
+  notifiers.push(notifier);
+  return notifier;
+}
+
+/** Header value from a raw message, unfolded. */
+function header(raw: string, name: string): string | undefined {
+  const head = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
+  return line?.slice(name.length + 1).trim();
+}
+
+function bodyOf(raw: string): string {
+  return raw.slice(raw.indexOf('\r\n\r\n') + 4);
+}
+
+async function failure(promise: Promise<unknown>): Promise<NotifyError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(NotifyError);
+  return error as NotifyError;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('email notifier', () => {
+  it('delivers over STARTTLS with auth: envelope, headers, subject and plain body', async () => {
+    const smtp = await startSmtp();
+    const notifier = email(smtp.port);
+    expect(notifier.channel).toBe(EMAIL_CHANNEL);
+
+    const receipt = await notifier.send(notification());
+
+    expect(smtp.delivered).toHaveLength(1);
+    const mail = smtp.delivered[0]!;
+    expect(mail.secure).toBe(true);
+    expect(mail.user).toBe(USER);
+    expect(mail.from).toBe('hbd@example.org');
+    expect(mail.to).toEqual(['ops@example.org', 'oncall@example.net']);
+    expect(header(mail.raw, 'From')).toBe('hbd <hbd@example.org>');
+    expect(header(mail.raw, 'To')).toBe('ops@example.org, Oncall <oncall@example.net>');
+    expect(header(mail.raw, 'Subject')).toBe('web1 is down');
+    expect(header(mail.raw, 'X-Hbd-Dedup-Key')).toBe('down:web1:1700000000000');
+    expect(header(mail.raw, 'Content-Type')).toMatch(/^text\/plain/);
+    const messageId = messageIdFor('down:web1:1700000000000', 'example.org');
+    expect(header(mail.raw, 'Message-ID')).toBe(messageId);
+    expect(bodyOf(mail.raw).trimEnd()).toBe(notification().body.replaceAll('\n', '\r\n'));
+
+    expect(receipt.id).toBe(messageId);
+    expect(receipt.detail).toMatch(/^250 /);
+  });
+
+  it('gives the same Message-ID to a re-sent message and a different one to another key', async () => {
+    const smtp = await startSmtp();
+    const notifier = email(smtp.port);
+    await notifier.send(notification());
+    await notifier.send(notification());
+    await notifier.send(notification({ dedupKey: 'up:web1:1700000060000' }));
+    const ids = smtp.delivered.map((m) => header(m.raw, 'Message-ID'));
+    expect(ids[0]).toBe(ids[1]);
+    expect(ids[2]).not.toBe(ids[0]);
+    expect(ids[0]).toMatch(/^<[^<>@\s]+@example\.org>$/);
+  });
+
+  it('delivers over smtps:// (TLS from the first byte)', async () => {
+    const smtp = await startSmtp({ secure: true });
+    const notifier = email(smtp.port, {
+      smtp: `smtps://${USER}:${encodeURIComponent(PASS)}@127.0.0.1:${smtp.port}`,
+    });
+    await notifier.send(notification());
+    expect(smtp.delivered[0]?.secure).toBe(true);
+  });
+
+  it('refuses a self-signed certificate unless told not to', async () => {
+    const smtp = await startSmtp();
+    const error = await failure(
+      email(smtp.port, { tls_reject_unauthorized: undefined }).send(notification()),
+    );
+    expect(error.channel).toBe(EMAIL_CHANNEL);
+    expect(smtp.delivered).toHaveLength(0);
+  });
+
+  it('a wrong password is permanent, with the server text', async () => {
+    const smtp = await startSmtp();
+    const error = await failure(
+      email(smtp.port, { smtp: `smtp://${USER}:wrong@127.0.0.1:${smtp.port}` }).send(notification()),
+    );
+    expect(error.retryable).toBe(false);
+    expect(error.status).toBe(535);
+    expect(error.message).toContain('535');
+    expect(error.message).toContain('Authentication credentials invalid');
+    expect(smtp.delivered).toHaveLength(0);
+  });
+
+  it('an unknown mailbox (550) is permanent', async () => {
+    const smtp = await startSmtp({
+      onRcptTo(_address, _session, callback) {
+        callback(smtpError('No such mailbox here', 550));
+      },
+    });
+    const error = await failure(email(smtp.port).send(notification()));
+    expect(error.retryable).toBe(false);
+    expect(error.status).toBe(550);
+    expect(error.message).toContain('No such mailbox here');
+  });
+
+  it('a 451 answer is retryable', async () => {
+    const smtp = await startSmtp({
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on('end', () => callback(smtpError('Try again later, greylisted', 451)));
+      },
+    });
+    const error = await failure(email(smtp.port).send(notification()));
+    expect(error.retryable).toBe(true);
+    expect(error.status).toBe(451);
+    expect(error.message).toContain('greylisted');
+  });
+
+  it('nothing listening is retryable', async () => {
+    const port = await closedPort();
+    const error = await failure(email(port).send(notification()));
+    expect(error.retryable).toBe(true);
+    expect(error.status).toBeUndefined();
+  });
+
+  it('stops waiting when the caller aborts', async () => {
+    // A server that accepts the connection and never greets.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const controller = new AbortController();
+      const sending = email(port).send(notification(), controller.signal);
+      setTimeout(() => controller.abort(), 50);
+      const error = await failure(sending);
+      expect(error.retryable).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  describe('options', () => {
+    const good: EmailOptions = {
+      smtp: 'smtp://u:p@mail.example.org:587',
+      from: 'hbd@example.org',
+      to: ['a@b.c'],
+    };
+
+    it.each([
+      ['no to', { to: [] }, /email: option 'to'/],
+      ['to missing', { to: undefined }, /email: option 'to'/],
+      ['a bad to entry', { to: ['a@b.c', 'not an address'] }, /email: option 'to'.*not an address/],
+      ['a bad from', { from: 'hbd' }, /email: option 'from'/],
+      ['an http URL', { smtp: 'http://mail.example.org' }, /email: option 'smtp'.*smtp:\/\/ or smtps:\/\//],
+      ['not a URL', { smtp: 'mail.example.org:587' }, /email: option 'smtp'/],
+      ['no smtp', { smtp: '' }, /email: option 'smtp'/],
+      ['a bad timeout', { timeout_ms: 0 }, /email: option 'timeout_ms'/],
+    ] as const)('rejects %s', (_name, override, message) => {
+      expect(() => createEmail({ ...good, ...(override as Partial<EmailOptions>) })).toThrow(message);
+    });
+
+    it('accepts plain and named addresses and both schemes', () => {
+      expect(createEmail(good).channel).toBe('email');
+      expect(
+        createEmail({
+          ...good,
+          smtp: 'smtps://mail.example.org',
+          from: 'hbd <root@localhost>',
+          to: ['X <x@y.z>'],
+        }).channel,
+      ).toBe('email');
+    });
+  });
+});
