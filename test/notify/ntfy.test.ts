@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import createNtfy, {
+  clipBytes,
+  encodeHeader,
+  NTFY_CHANNEL,
+  type NtfyOptions,
+  ntfyPriority,
+  ntfyTags,
+} from '../../src/notify/ntfy.js';
+import { type Notification, NotifyError } from '../../src/notify/types.js';
+import { type NtfyRequest, STANDIN_NTFY_TOPIC, startNtfyStandin } from '../helpers/standins/ntfy.js';
+import type { Standin } from '../helpers/standins/webhook.js';
+
+function notification(overrides: Partial<Notification> = {}): Notification {
+  return {
+    dedupKey: 'down:web_1:1746534600000',
+    kind: 'down',
+    title: 'web_1 is down',
+    body: 'web_1 went quiet at 12:30:00 UTC.\nLast: "ok" from 198.51.100.7',
+    hosts: [
+      { name: 'web_1', state: 'down', status: 'ok', msg: 'ok', addr: '198.51.100.7', previousFor: 1000 },
+    ],
+    at: Date.UTC(2025, 4, 6, 12, 30),
+    resolves: false,
+    ...overrides,
+  };
+}
+
+async function failure(promise: Promise<unknown>): Promise<NotifyError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(NotifyError);
+  return error as NotifyError;
+}
+
+describe('ntfy', () => {
+  let standin: Standin<NtfyRequest>;
+  const options = (extra: Partial<NtfyOptions> = {}): NtfyOptions => ({
+    server: standin.url,
+    topic: STANDIN_NTFY_TOPIC,
+    ...extra,
+  });
+
+  beforeEach(async () => {
+    standin = await startNtfyStandin();
+  });
+  afterEach(async () => {
+    await standin.close();
+  });
+
+  it('publishes the body as text with Title, Priority and Tags, and keeps the message id', async () => {
+    const notifier = createNtfy(options());
+    expect(notifier.channel).toBe(NTFY_CHANNEL);
+    const receipt = await notifier.send(notification());
+    expect(standin.rejected).toEqual([]);
+    expect(standin.requests).toHaveLength(1);
+    const request = standin.requests[0]!;
+    expect(request.topic).toBe(STANDIN_NTFY_TOPIC);
+    expect(request.title).toBe('web_1 is down');
+    expect(request.rawTitle).toBe('web_1 is down');
+    expect(request.priority).toBe(5);
+    expect(request.tags).toEqual(['warning']);
+    expect(request.authorization).toBeUndefined();
+    expect(request.contentType).toBe('text/plain; charset=utf-8');
+    expect(request.message).toBe('web_1 went quiet at 12:30:00 UTC.\nLast: "ok" from 198.51.100.7');
+    expect(request.id).toMatch(/^[A-Za-z0-9]{12}$/);
+    expect(receipt).toEqual({
+      id: request.id,
+      detail: `published to ${STANDIN_NTFY_TOPIC} as ${request.id}`,
+    });
+  });
+
+  it('a recovery goes at default priority with a check mark', async () => {
+    await createNtfy(options()).send(notification({ kind: 'up', title: 'web_1 is back', resolves: true }));
+    expect(standin.rejected).toEqual([]);
+    expect(standin.requests[0]).toMatchObject({ priority: 3, tags: ['white_check_mark'] });
+  });
+
+  it('encodes a non-ASCII title as RFC 2047 words that decode back to the original', async () => {
+    const title = 'Café-Server „web1“ ist ausgefallen 🔥 — 東京のホストが応答しません';
+    await createNtfy(options()).send(notification({ title }));
+    expect(standin.rejected).toEqual([]);
+    const request = standin.requests[0]!;
+    expect(request.rawTitle).toMatch(/^=\?UTF-8\?B\?/);
+    expect(request.rawTitle!.split(' ').length).toBeGreaterThan(1);
+    expect(request.title).toBe(title);
+  });
+
+  it('sends the token as a bearer token', async () => {
+    await standin.close();
+    standin = await startNtfyStandin({ token: 'tk_0123456789abcdefghijklmnopqrs' });
+    await createNtfy(options({ token: 'tk_0123456789abcdefghijklmnopqrs' })).send(notification());
+    expect(standin.rejected).toEqual([]);
+    expect(standin.requests[0]!.authorization).toBe('Bearer tk_0123456789abcdefghijklmnopqrs');
+  });
+
+  it('a wrong token is a permanent failure with ntfy’s error, and the token stays out of it', async () => {
+    await standin.close();
+    standin = await startNtfyStandin({ token: 'tk_right' });
+    const error = await failure(createNtfy(options({ token: 'tk_wrong' })).send(notification()));
+    expect(error).toMatchObject({ channel: 'ntfy', retryable: false, status: 401 });
+    expect(error.message).toBe('ntfy: HTTP 401 Unauthorized: unauthorized');
+  });
+
+  it('403 is a permanent failure', async () => {
+    standin.failNext(403);
+    const error = await failure(createNtfy(options()).send(notification()));
+    expect(error).toMatchObject({ retryable: false, status: 403 });
+    expect(error.message).toContain('forbidden');
+  });
+
+  it('429 is retryable after Retry-After', async () => {
+    standin.failNext(429, 1, { 'retry-after': '12' });
+    const error = await failure(createNtfy(options()).send(notification()));
+    expect(error).toMatchObject({ retryable: true, status: 429, retryAfterMs: 12_000 });
+    expect(error.message).toContain('limit reached');
+  });
+
+  it('503 is retryable', async () => {
+    standin.failNext(503);
+    const error = await failure(createNtfy(options()).send(notification()));
+    expect(error).toMatchObject({ channel: 'ntfy', retryable: true, status: 503 });
+  });
+
+  it('a server that does not answer is a retryable timeout', async () => {
+    standin.hangNext();
+    const error = await failure(createNtfy(options({ timeout_ms: 150 })).send(notification()));
+    expect(error.retryable).toBe(true);
+    expect(error.message).toContain('within 150 ms');
+  });
+
+  it('clips a long body to ntfy’s 4096-byte message limit', async () => {
+    await createNtfy(options()).send(notification({ body: 'é'.repeat(5000) }));
+    expect(standin.rejected).toEqual([]);
+    const message = standin.requests[0]!.message;
+    expect(Buffer.byteLength(message)).toBeLessThanOrEqual(4096);
+    expect(message.endsWith('é…')).toBe(true);
+  });
+
+  it('priority and tags follow the kind', () => {
+    expect(ntfyPriority({ kind: 'isolated' })).toBe(5);
+    expect(ntfyPriority({ kind: 'digest' })).toBe(3);
+    expect(ntfyTags({ kind: 'flapping', resolves: false })).toBe('warning');
+    expect(ntfyTags({ kind: 'status', resolves: false })).toBe('warning');
+    expect(ntfyTags({ kind: 'status', resolves: true })).toBe('white_check_mark');
+    expect(ntfyTags({ kind: 'test', resolves: false })).toBeUndefined();
+    expect(encodeHeader('plain ascii')).toBe('plain ascii');
+    expect(clipBytes('abc', 10)).toBe('abc');
+  });
+
+  it('rejects bad options when built, naming the option', () => {
+    expect(() => createNtfy({} as NtfyOptions)).toThrow(/^ntfy: topic /);
+    expect(() => createNtfy({ topic: 'has space' })).toThrow(/^ntfy: topic /);
+    expect(() => createNtfy({ topic: 'x'.repeat(65) })).toThrow(/^ntfy: topic /);
+    expect(() => createNtfy({ topic: 'hbd', server: 'ntfy.sh' })).toThrow(/^ntfy: server /);
+    expect(() => createNtfy({ topic: 'hbd', server: 'ftp://ntfy.sh' })).toThrow(/^ntfy: server /);
+    expect(() => createNtfy({ topic: 'hbd', token: '' })).toThrow(/^ntfy: token /);
+    expect(() => createNtfy({ topic: 'hbd', timeout_ms: 0 })).toThrow(/^ntfy: timeout_ms /);
+    expect(() => createNtfy({ topic: 'hbd' })).not.toThrow();
+    expect(() => createNtfy({ topic: 'hbd', server: 'https://ntfy.example.org/' })).not.toThrow();
+  });
+});
