@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EmailOptions } from '../../src/notify/email.js';
 import createEmail, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/email.js';
 import type { Notification, Notifier } from '../../src/notify/types.js';
-import { NotifyError } from '../../src/notify/types.js';
+import { failure } from '../helpers/notify-failure.js';
 
 const fixtures = new URL('../fixtures/', import.meta.url);
 const cert = readFileSync(new URL('tls-cert.pem', fixtures));
@@ -115,15 +115,6 @@ function header(raw: string, name: string): string | undefined {
 
 function bodyOf(raw: string): string {
   return raw.slice(raw.indexOf('\r\n\r\n') + 4);
-}
-
-async function failure(promise: Promise<unknown>): Promise<NotifyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NotifyError);
-  return error as NotifyError;
 }
 
 async function closedPort(): Promise<number> {

@@ -1,20 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clip, parseRetryAfter, postForm, postJson, postText, request } from '../../src/notify/http.js';
-import { NotifyError } from '../../src/notify/types.js';
+import { failure } from '../helpers/notify-failure.js';
 import { type Standin, startHttpStandin } from '../helpers/standins/webhook.js';
 
 interface Seen {
   contentType: string | undefined;
   raw: string;
-}
-
-async function failure(promise: Promise<unknown>): Promise<NotifyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NotifyError);
-  return error as NotifyError;
 }
 
 describe('parseRetryAfter', () => {

@@ -4,7 +4,8 @@ import createMattermost, {
   MATTERMOST_CHANNEL,
   type MattermostOptions,
 } from '../../src/notify/mattermost.js';
-import { type Notification, NotifyError } from '../../src/notify/types.js';
+import type { Notification } from '../../src/notify/types.js';
+import { failure } from '../helpers/notify-failure.js';
 import {
   type MattermostRequest,
   STANDIN_MATTERMOST_HOOK,
@@ -25,15 +26,6 @@ function notification(overrides: Partial<Notification> = {}): Notification {
     resolves: false,
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<NotifyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NotifyError);
-  return error as NotifyError;
 }
 
 describe('mattermost', () => {

@@ -7,7 +7,8 @@ import createNtfy, {
   ntfyPriority,
   ntfyTags,
 } from '../../src/notify/ntfy.js';
-import { type Notification, NotifyError } from '../../src/notify/types.js';
+import type { Notification } from '../../src/notify/types.js';
+import { failure } from '../helpers/notify-failure.js';
 import { type NtfyRequest, STANDIN_NTFY_TOPIC, startNtfyStandin } from '../helpers/standins/ntfy.js';
 import type { Standin } from '../helpers/standins/webhook.js';
 
@@ -24,15 +25,6 @@ function notification(overrides: Partial<Notification> = {}): Notification {
     resolves: false,
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<NotifyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NotifyError);
-  return error as NotifyError;
 }
 
 describe('ntfy', () => {

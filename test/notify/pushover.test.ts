@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import createPushover, { PUSHOVER_CHANNEL, type PushoverOptions } from '../../src/notify/pushover.js';
-import { type Notification, NotifyError } from '../../src/notify/types.js';
+import type { Notification } from '../../src/notify/types.js';
+import { failure } from '../helpers/notify-failure.js';
 import {
   type PushoverStandin,
   STANDIN_PUSHOVER_TOKEN,
@@ -30,15 +31,6 @@ function notification(overrides: Partial<Notification> = {}): Notification {
     resolves: false,
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<NotifyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NotifyError);
-  return error as NotifyError;
 }
 
 describe('pushover', () => {

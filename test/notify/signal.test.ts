@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SignalOptions } from '../../src/notify/signal.js';
 import createSignal, { SIGNAL_CHANNEL } from '../../src/notify/signal.js';
 import type { Notification } from '../../src/notify/types.js';
-import { NotifyError } from '../../src/notify/types.js';
+import { failure } from '../helpers/notify-failure.js';
 import { type SignalStandin, startSignalStandin } from '../helpers/standins/signal.js';
 
 const ACCOUNT = '+4915112345678';
@@ -43,15 +43,6 @@ function signal(overrides: Partial<SignalOptions> = {}) {
     timeout_ms: 2_000,
     ...overrides,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<NotifyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NotifyError);
-  return error as NotifyError;
 }
 
 describe('signal notifier (signal-cli JSON-RPC)', () => {

@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Notification, NotifyError } from '../../src/notify/types.js';
+import type { Notification } from '../../src/notify/types.js';
 import createWebhook, { WEBHOOK_CHANNEL, type WebhookOptions } from '../../src/notify/webhook.js';
+import { failure } from '../helpers/notify-failure.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
 const SECRET = 'correct horse battery staple';
@@ -28,15 +29,6 @@ function notification(overrides: Partial<Notification> = {}): Notification {
     resolves: false,
     ...overrides,
   };
-}
-
-async function failure(promise: Promise<unknown>): Promise<NotifyError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(NotifyError);
-  return error as NotifyError;
 }
 
 describe('webhook', () => {
