@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { createNsupdateUpdater } from './nsupdate.js';
-import { createRfc2136Updater, normalizeName } from './rfc2136.js';
+import { createRfc2136Updater } from './rfc2136.js';
 import { parseTsigKeys, pickTsigKey } from './tsig-key-file.js';
 import type { DnsServer, DnsUpdater, TsigKey } from './update-types.js';
+import { normalizeName } from './validate.js';
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 

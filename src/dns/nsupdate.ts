@@ -6,8 +6,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { isIP, isIPv4, isIPv6 } from 'node:net';
-import { normalizeName } from './rfc2136.js';
+import { isIP } from 'node:net';
 import type {
   DnsServer,
   DnsUpdateErrorCode,
@@ -18,6 +17,7 @@ import type {
   UpdateRequest,
 } from './update-types.js';
 import { DnsUpdateError, TSIG_ALGORITHMS } from './update-types.js';
+import { checkChange, invalid, normalizeName } from './validate.js';
 
 export interface NsupdateOptions {
   /** Default /usr/bin/nsupdate. */
@@ -31,36 +31,17 @@ export interface NsupdateOptions {
   timeoutMs?: number;
 }
 
-const MAX_TTL = 2 ** 31 - 1;
 const ALGORITHMS: ReadonlySet<TsigAlgorithm> = new Set(TSIG_ALGORITHMS);
 // Strict base64: Buffer.from(…, 'base64') skips junk, so it cannot tell us the secret is one token.
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 // Enough for any diagnostic nsupdate prints; a runaway child must not grow our memory.
 const STDERR_LIMIT = 64 * 1024;
 
-function invalid(message: string): DnsUpdateError {
-  return new DnsUpdateError('OTHER', message, { retryable: false });
-}
-
 /** One `update` line set per change, after the same checks as the native method. */
 function changeLines(change: RecordChange, zone: string): string[] {
-  const name = normalizeName(change.name, 'record name');
-  if (name !== zone && !name.endsWith(`.${zone}`)) throw invalid(`${name} is not inside zone ${zone}`);
-  if (change.type !== 'A' && change.type !== 'AAAA')
-    throw invalid(`unsupported record type ${String(change.type)}`);
-  if (!Number.isInteger(change.ttl) || change.ttl < 0 || change.ttl > MAX_TTL) {
-    throw invalid(`TTL ${String(change.ttl)} for ${name} is not an integer in 0..${MAX_TTL}`);
-  }
-  const lines = [`update delete ${name}. ${change.type}`];
-  const address: unknown = change.address;
-  if (address === null) return lines;
-  if (typeof address !== 'string') throw invalid(`address for ${name} is not a string`);
-  if (change.type === 'A' && !isIPv4(address))
-    throw invalid(`${JSON.stringify(address)} is not an IPv4 address`);
-  // isIPv6 accepts zone ids (fe80::1%eth0), which have no place in a AAAA record.
-  if (change.type === 'AAAA' && (!isIPv6(address) || address.includes('%')))
-    throw invalid(`${JSON.stringify(address)} is not an IPv6 address`);
-  lines.push(`update add ${name}. ${change.ttl} ${change.type} ${address}`);
+  const { name, type, address, ttl } = checkChange(change, zone);
+  const lines = [`update delete ${name}. ${type}`];
+  if (address !== null) lines.push(`update add ${name}. ${ttl} ${type} ${address}`);
   return lines;
 }
 

@@ -4,7 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import net, { isIPv4, isIPv6 } from 'node:net';
+import net, { isIPv6 } from 'node:net';
 import {
   CLASS_ANY,
   checkKey,
@@ -22,6 +22,7 @@ import type {
   UpdateRequest,
 } from './update-types.js';
 import { DnsUpdateError } from './update-types.js';
+import { checkChange, invalid, normalizeName } from './validate.js';
 
 export interface Rfc2136Options {
   server: DnsServer;
@@ -40,7 +41,6 @@ const FLAG_QR = 0x8000;
 const FLAG_TC = 0x0200;
 /** Classic DNS over UDP without EDNS: anything larger must go over TCP (RFC 1035 §4.2.1). */
 const UDP_LIMIT = 512;
-const MAX_TTL = 2 ** 31 - 1;
 
 const RCODES: Readonly<Record<number, DnsUpdateErrorCode>> = {
   1: 'FORMERR',
@@ -66,25 +66,6 @@ const TSIG_ERROR_CODES: Readonly<Record<number, DnsUpdateErrorCode>> = {
   17: 'BADKEY',
   18: 'BADTIME',
 };
-
-function invalid(message: string): DnsUpdateError {
-  return new DnsUpdateError('OTHER', message, { retryable: false });
-}
-
-// Host-name style labels (plus '_'): strict on purpose, these bytes go into zone files and logs.
-const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
-
-/** Lower-cased, without the trailing dot; throws for anything that is not a plain DNS name. */
-export function normalizeName(name: unknown, what: string): string {
-  if (typeof name !== 'string') throw invalid(`${what} is not a string`);
-  const lower = (name.endsWith('.') ? name.slice(0, -1) : name).toLowerCase();
-  if (lower === '' || lower.length > 253)
-    throw invalid(`${what} ${JSON.stringify(name)} is not a valid DNS name`);
-  for (const label of lower.split('.')) {
-    if (!LABEL.test(label)) throw invalid(`${what} ${JSON.stringify(name)} is not a valid DNS name`);
-  }
-  return lower;
-}
 
 function ipv4Bytes(address: string): Buffer {
   return Buffer.from(address.split('.').map(Number));
@@ -123,24 +104,9 @@ interface ValidChange {
 }
 
 function validateChange(change: RecordChange, zone: string): ValidChange {
-  const name = normalizeName(change.name, 'record name');
-  if (name !== zone && !name.endsWith(`.${zone}`)) throw invalid(`${name} is not inside zone ${zone}`);
-  if (change.type !== 'A' && change.type !== 'AAAA')
-    throw invalid(`unsupported record type ${String(change.type)}`);
-  if (!Number.isInteger(change.ttl) || change.ttl < 0 || change.ttl > MAX_TTL) {
-    throw invalid(`TTL ${String(change.ttl)} for ${name} is not an integer in 0..${MAX_TTL}`);
-  }
-  const address: unknown = change.address;
-  if (address === null) return { name, type: change.type, rdata: null, ttl: change.ttl };
-  if (typeof address !== 'string') throw invalid(`address for ${name} is not a string`);
-  if (change.type === 'A') {
-    if (!isIPv4(address)) throw invalid(`${JSON.stringify(address)} is not an IPv4 address`);
-    return { name, type: 'A', rdata: ipv4Bytes(address), ttl: change.ttl };
-  }
-  // isIPv6 accepts zone ids (fe80::1%eth0), which have no place in a AAAA record.
-  if (!isIPv6(address) || address.includes('%'))
-    throw invalid(`${JSON.stringify(address)} is not an IPv6 address`);
-  return { name, type: 'AAAA', rdata: ipv6Bytes(address), ttl: change.ttl };
+  const { name, type, address, ttl } = checkChange(change, zone);
+  if (address === null) return { name, type, rdata: null, ttl };
+  return { name, type, rdata: type === 'A' ? ipv4Bytes(address) : ipv6Bytes(address), ttl };
 }
 
 function rr(name: string, type: number, klass: number, ttl: number, rdata: Buffer): Buffer {
@@ -179,23 +145,38 @@ function isReplyTo(reply: Buffer, id: number): boolean {
   return reply.length >= 12 && reply.readUInt16BE(0) === id && (reply.readUInt16BE(2) & FLAG_QR) !== 0;
 }
 
+/**
+ * The one way an exchange ends: the first of reply, error or abort wins, the socket is
+ * released, and the signal listener removed. An already aborted signal never fires
+ * 'abort' (the deadline may pass during the UDP try), so it ends the exchange at once.
+ */
+function settleOnce(
+  signal: AbortSignal,
+  release: () => void,
+  resolve: (reply: Buffer) => void,
+  reject: (error: unknown) => void,
+): (error: unknown, reply?: Buffer) => void {
+  let done = false;
+  const finish = (error: unknown, reply?: Buffer) => {
+    if (done) return;
+    done = true;
+    signal.removeEventListener('abort', onAbort);
+    release();
+    if (reply === undefined) reject(error);
+    else resolve(reply);
+  };
+  const onAbort = () => finish(signal.reason);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return finish;
+}
+
 /** Resolves with the first reply carrying our ID; anything else (stray or forged) is ignored. */
 function exchangeUdp(server: DnsServer, message: Buffer, id: number, signal: AbortSignal): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(isIPv6(server.host) ? 'udp6' : 'udp4');
-    let done = false;
-    const finish = (err: unknown, reply?: Buffer) => {
-      if (done) return;
-      done = true;
-      signal.removeEventListener('abort', onAbort);
-      socket.close();
-      if (reply === undefined) reject(err);
-      else resolve(reply);
-    };
-    const onAbort = () => finish(signal.reason);
-    // An already aborted signal never fires 'abort' (e.g. the deadline passed during the UDP try).
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce(signal, () => socket.close(), resolve, reject);
+    if (signal.aborted) return;
     // Connected, so an ICMP port-unreachable comes back as ECONNREFUSED instead of a silent timeout.
     socket.on('error', (err) => finish(networkError(err, server)));
     socket.on('message', (reply) => {
@@ -213,19 +194,8 @@ function exchangeTcp(server: DnsServer, message: Buffer, signal: AbortSignal): P
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: server.host, port: server.port });
     let received = Buffer.alloc(0);
-    let done = false;
-    const finish = (err: unknown, reply?: Buffer) => {
-      if (done) return;
-      done = true;
-      signal.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (reply === undefined) reject(err);
-      else resolve(reply);
-    };
-    const onAbort = () => finish(signal.reason);
-    // An already aborted signal never fires 'abort' (e.g. the deadline passed during the UDP try).
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    const finish = settleOnce(signal, () => socket.destroy(), resolve, reject);
+    if (signal.aborted) return;
     socket.on('error', (err) => finish(networkError(err, server)));
     socket.on('close', () => finish(new DnsUpdateError('NETWORK', 'connection closed before a full reply')));
     socket.on('connect', () => {

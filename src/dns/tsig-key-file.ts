@@ -10,8 +10,9 @@
  * an error: nsupdate reads the same file, and a file it cannot read makes it send unsigned updates.
  * Error messages name the file and line, never the secret.
  */
-import { normalizeName } from './rfc2136.js';
+
 import { TSIG_ALGORITHMS, type TsigAlgorithm, type TsigKey } from './update-types.js';
+import { normalizeName } from './validate.js';
 
 const ALGORITHMS: ReadonlySet<string> = new Set<TsigAlgorithm>(TSIG_ALGORITHMS);
 // BIND also accepts the RFC 2845 name of HMAC-MD5.
