@@ -38,16 +38,17 @@ async function serve(options: ServeOptions): Promise<void> {
   for (const warning of loaded.warnings) log.warn(warning);
   log.info(`config: ${loaded.source ?? 'built-in defaults'}`);
 
-  let daemon: Awaited<ReturnType<typeof startDaemon>>;
-  try {
-    daemon = await startDaemon(config, { log });
-  } catch (error) {
-    log.fatal({ err: error }, `hbd cannot start: ${(error as Error).message}`);
-    logging.flush();
-    process.exit(1);
-  }
+  // Signals are taken from the first moment: the daemon announces that it listens before
+  // startDaemon returns, and a SIGHUP then must reload, not kill it (SIGHUP's default action).
+  let daemon: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  const deferred: (() => void)[] = [];
+  const whenStarted = (action: () => void) => () => {
+    if (daemon) action();
+    else deferred.push(action);
+  };
 
-  process.on('SIGHUP', () => {
+  const reload = () => {
+    if (!daemon) return;
     logging.reopen();
     let next: ReturnType<typeof readConfig>;
     try {
@@ -76,11 +77,11 @@ async function serve(options: ServeOptions): Promise<void> {
     } catch (error) {
       log.error({ err: error }, 'config reload failed; keeping the running config');
     }
-  });
+  };
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping || !daemon) return;
     stopping = true;
     log.info(`${signal}: stopping`);
     setTimeout(() => {
@@ -101,6 +102,22 @@ async function serve(options: ServeOptions): Promise<void> {
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', whenStarted(reload));
+  process.on(
+    'SIGTERM',
+    whenStarted(() => stop('SIGTERM')),
+  );
+  process.on(
+    'SIGINT',
+    whenStarted(() => stop('SIGINT')),
+  );
+
+  try {
+    daemon = await startDaemon(config, { log });
+  } catch (error) {
+    log.fatal({ err: error }, `hbd cannot start: ${(error as Error).message}`);
+    logging.flush();
+    process.exit(1);
+  }
+  for (const action of deferred) action();
 }
