@@ -57,6 +57,49 @@ const MIGRATIONS: readonly string[] = [
      last_error TEXT,
      last_error_at REAL
    ) WITHOUT ROWID;`,
+  // Notifications. A trigger is written in the transaction of the transition that caused it
+  // and deleted in the transaction that turns it into messages, so the table is exactly the
+  // work not yet decided. Messages stay in the outbox after they are sent, for the API.
+  `CREATE TABLE notify_triggers (
+     id INTEGER PRIMARY KEY,
+     event_id INTEGER NOT NULL,
+     at REAL NOT NULL,
+     host TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     detail TEXT NOT NULL
+   );
+   CREATE TABLE outbox (
+     id INTEGER PRIMARY KEY,
+     channel TEXT NOT NULL,
+     dedup_key TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     notification TEXT NOT NULL,
+     state TEXT NOT NULL,
+     created_at REAL NOT NULL,
+     attempts INTEGER NOT NULL,
+     next_attempt_at REAL NOT NULL,
+     deadline_at REAL NOT NULL,
+     last_error TEXT,
+     done_at REAL,
+     receipt TEXT,
+     merged_into INTEGER,
+     UNIQUE (channel, dedup_key)
+   );
+   CREATE INDEX outbox_by_state ON outbox (state, channel, id);
+   CREATE INDEX outbox_by_time ON outbox (created_at);
+   CREATE TABLE notified (
+     host TEXT PRIMARY KEY,
+     down_at REAL,
+     status TEXT,
+     reminded_at REAL
+   ) WITHOUT ROWID;
+   CREATE TABLE silences (
+     id INTEGER PRIMARY KEY,
+     pattern TEXT NOT NULL,
+     until REAL NOT NULL,
+     reason TEXT,
+     created_at REAL NOT NULL
+   );`,
 ];
 
 interface PublishedRow {
