@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages hbd's test suite runs for real: BIND's named, nsupdate and dig.
+# Installs the Debian packages hbd's test suite runs for real: BIND's named, nsupdate and dig, and
+# aiosmtpd as an SMTP server that is not the one the unit tests embed.
 # Idempotent: does nothing when they are already there. Needs root (or sudo) to install.
 set -euo pipefail
 
 missing=()
 command -v named >/dev/null 2>&1 || [ -x /usr/sbin/named ] || missing+=(bind9)
 command -v nsupdate >/dev/null 2>&1 && command -v dig >/dev/null 2>&1 || missing+=(bind9-dnsutils)
+# Debian's interpreter, not whichever python3 is first on PATH: the package installs only for it,
+# and a pyenv or venv python3 would never see it and have us reinstall on every run.
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else

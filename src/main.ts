@@ -17,9 +17,14 @@ import { IngestPipeline } from './ingest/pipeline.js';
 import { IngestStats } from './ingest/stats.js';
 import { listenUdp, type UdpListener } from './ingest/udp.js';
 import type { Logger } from './log.js';
+import { createChannels } from './notify/channels.js';
+import { NotifyEngine } from './notify/engine.js';
+import { notifySettingsOf } from './notify/settings.js';
+import { Silences } from './notify/silences.js';
 import { type Clock, systemClock } from './state/clock.js';
 import { Committer } from './state/committer.js';
 import { DeadlineWheel } from './state/deadline-wheel.js';
+import type { HostEvent } from './state/events.js';
 import { HostTable } from './state/host-table.js';
 import { Monitor, type TimingPolicy } from './state/monitor.js';
 import { BeatLog, readBeatLog } from './store/beat-log.js';
@@ -40,6 +45,9 @@ export interface RunningDaemon {
   readonly bus: Bus;
   readonly monitor: Monitor;
   readonly stats: IngestStats;
+  /** Mutes on hosts, for the notification path and the API. */
+  readonly silences: Silences;
+  readonly notify: NotifyEngine;
   /** Applies what can change live; the caller logs the rest as needing a restart. */
   reload(next: Config): void;
   /** Stops ingest, flushes state, closes everything; resolves when done. */
@@ -59,6 +67,11 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   const startedAt = clock.wall();
 
   const store: Store = createSqliteStore({ path: config.pickfile });
+  const silences = new Silences({
+    store: store.silences,
+    now: () => clock.wall(),
+    onPruneError: (error) => log.error({ err: error }, 'cannot delete expired silences; will retry'),
+  });
   const bus = new Bus((topic, error) => log.error({ err: error, topic }, `a ${topic} subscriber failed`));
   const table = new HostTable();
   const wheel = new DeadlineWheel(SWEEP_MS, clock.mono());
@@ -76,6 +89,28 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   const monitor = new Monitor({ table, wheel, clock, sink: committer, bus, timing: timingOf(config) });
   monitor.restore(store.loadHosts());
   monitor.restoreTimings(unstoredTimings.values());
+
+  const notifySettings = notifySettingsOf(config);
+  const notify = new NotifyEngine({
+    settings: notifySettings,
+    channels: createChannels(config),
+    outbox: store.outbox,
+    silences,
+    host: (name) => {
+      const slot = table.find(name);
+      return slot < 0 ? undefined : table.record(slot);
+    },
+    knownHosts: () => {
+      let expected = 0;
+      for (const slot of table.slots()) if (table.getState(slot) !== 'left') expected++;
+      return expected;
+    },
+    now: () => clock.wall(),
+    log,
+  });
+  committer.addCommitHook((events) => notify.inCommit(events));
+  bus.on('event', (event) => notify.eventCommitted(event));
+  notify.start(recentStateChanges(store, clock, notifySettings.flapping?.windowMs ?? 0));
   committer.flushAll();
   pruneHistory(store, config, clock, log);
 
@@ -134,7 +169,9 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     monitor,
     store,
     dns,
-    metrics: createMetrics({ stats, table, dns }),
+    silences,
+    notify,
+    metrics: createMetrics({ stats, table, dns, notify }),
     apiToken: () => config.api_token,
     startedAt,
     onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),
@@ -153,6 +190,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     server = await listenHttp(config, getRequestListener(api.fetch), feed);
   } catch (error) {
     await udp?.close();
+    notify.stop();
     dns?.close();
     feed.close();
     for (const timer of timers) clearInterval(timer);
@@ -184,6 +222,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     bus,
     monitor,
     stats,
+    silences,
+    notify,
     reload(next: Config) {
       config = next;
       monitor.setTiming(timingOf(next));
@@ -196,6 +236,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       for (const timer of timers) clearInterval(timer);
       // Updates still in flight finish on their own; what is unsent is re-sent after the restart.
       dns?.close();
+      // Sends cut off here stay pending in the outbox and go out after the restart.
+      notify.stop();
       feed.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Keep-alive connections would hold close() open until they time out.
@@ -227,12 +269,20 @@ function gatekeeperOf(config: Config): Gatekeeper {
   return new Gatekeeper({ auth: config.auth, keys: config.keys, maxSkew: config.max_skew });
 }
 
+/** The last window of state changes, oldest first, so flapping is still recognised after a restart. */
+function recentStateChanges(store: Store, clock: Clock, windowMs: number): HostEvent[] {
+  if (windowMs <= 0) return [];
+  return store
+    .events({ since: clock.wall() - windowMs, limit: 100_000 })
+    .filter((event) => event.kind === 'state' && event.from !== null)
+    .reverse();
+}
+
 function pruneHistory(store: Store, config: Config, clock: Clock, log: Logger): void {
   try {
-    const removed = store.prune({
-      olderThan: clock.wall() - config.history.days * 86_400_000,
-      maxEvents: config.history.max_events,
-    });
+    const olderThan = clock.wall() - config.history.days * 86_400_000;
+    const removed =
+      store.prune({ olderThan, maxEvents: config.history.max_events }) + store.outbox.prune(olderThan);
     if (removed > 0) log.debug({ removed }, 'pruned old events');
   } catch (error) {
     log.error({ err: error }, 'cannot prune old events');

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_CONFIG_YAML } from '../config/example.js';
 import { createUpdater } from '../dns/create-updater.js';
+import { createChannels } from '../notify/channels.js';
 import { printConfigError, readConfig } from './config-loading.js';
 
 export function checkConfigCommand(): Command {
@@ -31,6 +32,14 @@ export function checkConfigCommand(): Command {
           process.exitCode = 1;
           return;
         }
+      }
+      // Builds every notification channel, whose factories check what the schema leaves to them.
+      try {
+        createChannels(loaded.config);
+      } catch (error) {
+        process.stderr.write(`hbd: the config has 1 problem(s):\n  ${(error as Error).message}\n`);
+        process.exitCode = 1;
+        return;
       }
       process.stdout.write(`ok: ${loaded.source ?? 'no config file; built-in defaults'}\n`);
     });

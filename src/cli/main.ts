@@ -4,8 +4,10 @@ import { checkConfigCommand } from './check-config.js';
 import { dnsCommand } from './dns.js';
 import { hostsCommand } from './hosts.js';
 import { keygenCommand } from './keygen.js';
+import { notifyCommand } from './notify.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
+import { silenceCommand, silencesCommand, unsilenceCommand } from './silence.js';
 
 const program = new Command('hbd')
   .description('hbd, the heartbeat daemon: knows which hosts are up, went quiet, or came back')
@@ -17,6 +19,10 @@ const program = new Command('hbd')
   .addCommand(keygenCommand())
   .addCommand(checkConfigCommand())
   .addCommand(hostsCommand())
-  .addCommand(dnsCommand());
+  .addCommand(dnsCommand())
+  .addCommand(notifyCommand())
+  .addCommand(silenceCommand())
+  .addCommand(silencesCommand())
+  .addCommand(unsilenceCommand());
 
 await program.parseAsync(process.argv);

@@ -62,8 +62,9 @@ history:
 # Bytes of UDP receive buffer to ask the OS for (0 keeps the OS default).
 udp_rcvbuf: 8388608
 
-# Push services for notifications (pushover, mattermost, all, none); not used yet.
-pushsrv: none
+# Which push services notifications go to: pushover, mattermost, signal, all (every one configured
+# under notify) or none. email, webhook and ntfy are used whenever they are configured.
+pushsrv: all
 
 # Dynamic DNS: publish each host's address as <host>.<dyndomain> (A and AAAA).
 dyndomains: []
@@ -91,6 +92,41 @@ dns:
   refresh: 86400
   retry_max: 30
 
-# Notification channels; not used yet.
-notify: {}
+# Notifications (docs/notify.md). No channel is on until it is configured below.
+notify:
+  # Seconds to wait for more changes, so that hosts changing together arrive as one message.
+  group_wait: 10
+  # A host field (a heartbeat label such as role) whose values get messages of their own; null: one group.
+  group_by: null
+  # Seconds between reminders while a host stays down; 0 sends none.
+  repeat: 0
+  # Seconds after hbd starts in which down and status messages are held, while hosts report in.
+  restart_grace: 60
+  # Seconds a message is retried before it is given up; retries wait retry_min, doubling up to retry_max.
+  deadline: 86400
+  retry_min: 5
+  retry_max: 300
+  # Messages per channel per minute (0: no limit), and sends in flight per channel.
+  rate_limit: 20
+  concurrency: 2
+  # When this share of the hosts, and at least min_hosts of them, go silent together, the likelier
+  # story is hbd's own network: one message instead of one per host. false turns it off.
+  isolation:
+    share: 0.5
+    min_hosts: 10
+  # A host changing state threshold times within window seconds is flapping and gets one message;
+  # it settles when its changes within the window fall to settle. false turns it off.
+  flapping:
+    window: 600
+    threshold: 6
+    settle: 2
+  # Seconds a channel must keep failing before the other channels are told.
+  channel_alert_after: 300
+  # Channels (each also takes timeout, in seconds):
+  #   email: {smtp: "smtps://hbd:secret@mail.example.org", from: hbd@example.org, to: [ops@example.org]}
+  #   pushover: {token: <application token>, user: <user or group key>, down_priority: 1}
+  #   mattermost: {webhook: "https://chat.example.org/hooks/<id>", channel: ops}
+  #   signal: {url: "http://127.0.0.1:8080", account: "+4915112345678", recipients: ["+4915187654321"]}
+  #   webhook: {url: "https://hooks.example.org/hbd", secret: <16+ characters>}
+  #   ntfy: {url: "https://ntfy.sh/<topic>", token: <access token>}
 `;

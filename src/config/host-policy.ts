@@ -25,7 +25,7 @@ export function hostPolicy(config: Pick<Config, 'hosts'>): HostPolicy {
 }
 
 /** `*` is any run of characters, `?` any one; everything else is literal. */
-function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(pattern: string): RegExp {
   const body = pattern
     .split(/([*?])/)
     .map((part) => (part === '*' ? '.*' : part === '?' ? '.' : part.replace(/[\\^$.|+()[\]{}*?]/g, '\\$&')))

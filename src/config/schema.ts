@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TSIG_ALGORITHMS } from '../dns/update-types.js';
+import { notifySection } from './notify-schema.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
 
 /** What the schema needs from outside: where relative paths start, and what the defaults derive from. */
@@ -10,7 +11,23 @@ export interface SchemaContext extends PathContext {
 const MIB = 1024 * 1024;
 
 /** The keys whose values are credentials: error messages describe them but never echo them. */
-export const SECRET_KEYS: readonly string[] = ['api_token', 'keys', 'dns.tsig_secret'];
+export const SECRET_KEYS: readonly string[] = [
+  'api_token',
+  'keys',
+  'dns.tsig_secret',
+  'notify.email.smtp',
+  'notify.pushover.token',
+  'notify.pushover.user',
+  // The hook id in the URL is all it takes to post.
+  'notify.mattermost.webhook',
+  'notify.mattermost.url',
+  'notify.webhook.url',
+  'notify.webhook.secret',
+  'notify.webhook.headers',
+  // On a public server, whoever knows the topic can read it.
+  'notify.ntfy.url',
+  'notify.ntfy.token',
+];
 
 // Every leaf gives one "expected …" message for both a wrong type and an out-of-range value, so
 // a user reads the whole requirement at once; the loader appends what it found instead.
@@ -159,14 +176,13 @@ export function configSchema(ctx: SchemaContext) {
         .prefault({}),
       // Node's setRecvBufferSize takes an int32; 0 leaves the OS default.
       udp_rcvbuf: intRange(0, 2 ** 31 - 1).default(8 * MIB),
-      pushsrv: oneOf(['pushover', 'mattermost', 'all', 'none']).default('none'),
+      pushsrv: oneOf(['pushover', 'mattermost', 'signal', 'all', 'none']).default('all'),
       dyndomains: z
         .array(z.hostname('expected a domain name'), 'expected a list of domain names')
         .default([]),
       nsupdate_bin: nonEmptyString('a program path').default('/usr/bin/nsupdate'),
       dns: dns(ctx),
-      // Owned by a feature that does not exist yet: accepted as-is so configs written for it already load.
-      notify: z.record(z.string(), z.unknown(), 'expected a map').default({}),
+      notify: notifySection(),
     })
     .superRefine(
       (config, ctx) => {

@@ -1,12 +1,16 @@
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { DnsPublisher } from '../dns/publisher.js';
+import type { NotifyEngine } from '../notify/engine.js';
+import type { Silences } from '../notify/silences.js';
 import type { Monitor } from '../state/monitor.js';
 import type { Store } from '../store/store.js';
 import { requireBearer } from './bearer.js';
 import { HttpError } from './errors.js';
 import { eventJson } from './event-json.js';
 import { hostJson } from './host-json.js';
+import { outboxRoutes } from './outbox-routes.js';
+import { silenceRoutes } from './silence-routes.js';
 
 export interface ApiDeps {
   monitor: Monitor;
@@ -16,8 +20,12 @@ export interface ApiDeps {
   apiToken: () => string | null;
   startedAt: number;
   onUnexpectedError: (error: unknown) => void;
+  /** The notification engine, for the outbox and channel health. */
+  notify?: NotifyEngine;
   /** Present when dynamic DNS is configured. */
   dns?: DnsPublisher;
+  /** Present when silences are kept; the routes are absent otherwise. */
+  silences?: Silences;
 }
 
 const HOST_EVENTS_SHOWN = 50;
@@ -80,6 +88,9 @@ export function createApi(deps: ApiDeps): Hono {
     const limit = parseLimit(c.req.query('limit'));
     return c.json(store.events({ host, since, limit }).map(eventJson));
   });
+
+  if (deps.silences) app.route('/', silenceRoutes({ silences: deps.silences, apiToken: deps.apiToken }));
+  if (deps.notify) app.route('/', outboxRoutes({ outbox: store.outbox, notify: deps.notify }));
 
   app.notFound((c) => c.json({ error: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

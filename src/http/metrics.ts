@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { IngestStats } from '../ingest/stats.js';
+import type { ChannelStats } from '../notify/channel-worker.js';
 import { DROP_REASONS } from '../protocol/types.js';
 import { HOST_STATES } from '../state/events.js';
 import type { HostTable } from '../state/host-table.js';
@@ -12,6 +13,7 @@ export function createMetrics(deps: {
   stats: IngestStats;
   table: HostTable;
   dns?: { stats: { updates: number; failures: number } };
+  notify?: { channelStats(): { channel: string; stats: ChannelStats }[] };
 }): Registry {
   const registry = new Registry();
   const { stats, table } = deps;
@@ -71,6 +73,44 @@ export function createMetrics(deps: {
         this.inc({ outcome: 'error' }, dns.stats.failures);
       },
     });
+  }
+  const { notify } = deps;
+  if (notify) {
+    const perChannel = (
+      name: string,
+      help: string,
+      value: (stats: ChannelStats) => number,
+      gauge = false,
+    ) => {
+      const Metric = gauge ? Gauge : Counter;
+      new Metric({
+        name,
+        help,
+        labelNames: ['channel'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const { channel, stats } of notify.channelStats()) this.inc({ channel }, value(stats));
+        },
+      });
+    };
+    perChannel('hbd_notifications_sent_total', 'Messages a channel accepted.', (stats) => stats.sent);
+    perChannel(
+      'hbd_notification_retries_total',
+      'Failed attempts that will be retried.',
+      (stats) => stats.retries,
+    );
+    perChannel(
+      'hbd_notifications_failed_total',
+      'Messages given up: refused, or still failing at their deadline.',
+      (stats) => stats.failed,
+    );
+    perChannel(
+      'hbd_notifications_pending',
+      'Messages waiting in the outbox.',
+      (stats) => stats.pending,
+      true,
+    );
   }
   collectDefaultMetrics({ register: registry });
   return registry;

@@ -145,7 +145,8 @@ export default function createEmail(options: EmailOptions): Notifier {
       from,
       to,
       subject: notification.title,
-      text: notification.body,
+      // A mail has room for the full account that push services get only the gist of.
+      text: notification.details ?? notification.body,
       messageId: messageIdFor(notification.dedupKey, domain),
       headers: { 'X-Hbd-Dedup-Key': notification.dedupKey },
     });

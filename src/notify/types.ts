@@ -12,6 +12,7 @@ export type NotificationKind =
   | 'flapping'
   | 'isolated'
   | 'digest'
+  | 'channel'
   | 'test';
 
 /** One message to send: already grouped, already decided. */
@@ -23,6 +24,11 @@ export interface Notification {
   title: string;
   /** Plain text, a few lines: what happened, when, since when, last msg and status, address. */
   body: string;
+  /**
+   * The full account, for channels with room for it (email, webhook): every host on its own
+   * lines with all it reported. Push services use `body`.
+   */
+  details?: string;
   /** The hosts it is about (one for a single transition, many for a group). */
   hosts: readonly NotifiedHost[];
   /** Wall time of the transition(s), ms. */

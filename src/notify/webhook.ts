@@ -4,12 +4,15 @@
  *
  *   {
  *     "dedup_key": "…",            stable across retries: receivers drop repeats by it
- *     "kind": "down",              down | up | status | reminder | flapping | isolated | digest | test
+ *     "kind": "down",              down | up | status | reminder | flapping | isolated | digest | channel | test
  *     "title": "web1 is down",
  *     "body": "…",                 plain text, a few lines
+ *     "details": "…",              plain text, the full account: every host with all it reported
+ *                                  (the same as body when there is no more to say)
  *     "at": "2025-05-06T12:30:00.000Z",   RFC 3339, UTC
  *     "resolves": false,           true when this clears an earlier message (the host is back)
  *     "hosts": [{ "name", "state", "status", "msg" (string|null), "addr", "previous_for_ms" (int|null) }]
+ *                                  empty for messages about no host (test, channel, isolated)
  *   }
  *
  * Headers: Content-Type: application/json; X-Hbd-Dedup-Key: the dedup_key (percent-encoded unless
@@ -37,6 +40,7 @@ export interface WebhookPayload {
   kind: Notification['kind'];
   title: string;
   body: string;
+  details: string;
   at: string;
   resolves: boolean;
   hosts: {
@@ -84,6 +88,7 @@ export function webhookPayload(notification: Notification): WebhookPayload {
     kind: notification.kind,
     title: notification.title,
     body: notification.body,
+    details: notification.details ?? notification.body,
     at: new Date(notification.at).toISOString(),
     resolves: notification.resolves,
     hosts: notification.hosts.map((host) => ({

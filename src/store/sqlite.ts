@@ -4,6 +4,8 @@ import Database from 'better-sqlite3';
 import type { Status } from '../protocol/types.js';
 import type { HostEvent, HostState } from '../state/events.js';
 import type { HostRecord } from '../state/host-table.js';
+import { createSqliteOutbox } from './sqlite-outbox.js';
+import { createSqliteSilences } from './sqlite-silences.js';
 import type { CommitBatch, EventQuery, RetentionPolicy, Store } from './store.js';
 
 export const SQLITE_DRIVER = 'sqlite';
@@ -94,7 +96,7 @@ const MIGRATIONS: readonly string[] = [
      reminded_at REAL
    ) WITHOUT ROWID;
    CREATE TABLE silences (
-     id INTEGER PRIMARY KEY,
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
      pattern TEXT NOT NULL,
      until REAL NOT NULL,
      reason TEXT,
@@ -276,6 +278,8 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
         last_error_at: records.lastErrorAt,
       });
     },
+    silences: createSqliteSilences(db),
+    outbox: createSqliteOutbox(db),
     close: () => db.close(),
   };
 }

@@ -1,5 +1,7 @@
 import type { HostEvent } from '../state/events.js';
 import type { HostRecord, HostTiming } from '../state/host-table.js';
+import type { OutboxStore } from './outbox-store.js';
+import type { SilenceStore } from './silence-store.js';
 
 export interface EventQuery {
   host?: string;
@@ -56,5 +58,8 @@ export interface Store {
   prune(policy: RetentionPolicy): number;
   loadPublished(): PublishedRecords[];
   savePublished(records: PublishedRecords): void;
+  readonly silences: SilenceStore;
+  /** Notification triggers, the outbox, and what was announced per host. */
+  readonly outbox: OutboxStore;
   close(): void;
 }

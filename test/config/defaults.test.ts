@@ -24,7 +24,7 @@ const DEFAULTS = {
   journal: null,
   history: { days: 30, max_events: 1_000_000 },
   udp_rcvbuf: 8 * 1024 * 1024,
-  pushsrv: 'none',
+  pushsrv: 'all',
   dyndomains: [],
   nsupdate_bin: '/usr/bin/nsupdate',
   dns: {
@@ -43,7 +43,26 @@ const DEFAULTS = {
     refresh: 86_400,
     retry_max: 30,
   },
-  notify: {},
+  notify: {
+    group_wait: 10,
+    group_by: null,
+    repeat: 0,
+    restart_grace: 60,
+    deadline: 86_400,
+    retry_min: 5,
+    retry_max: 300,
+    rate_limit: 20,
+    concurrency: 2,
+    isolation: { share: 0.5, min_hosts: 10 },
+    flapping: { window: 600, threshold: 6, settle: 2 },
+    channel_alert_after: 300,
+    email: null,
+    pushover: null,
+    mattermost: null,
+    signal: null,
+    webhook: null,
+    ntfy: null,
+  },
 };
 
 describe('defaults', () => {

@@ -86,6 +86,6 @@ describe('HBD_* environment variables override the file', () => {
 
   it('can reach inside dns and notify', () => {
     expect(parse([], { HBD_DNS__ZONE: 'lab.example' }).config.dns.zone).toBe('lab.example');
-    expect(parse([], { HBD_NOTIFY__TOPIC: 'ops' }).config.notify).toEqual({ topic: 'ops' });
+    expect(parse([], { HBD_NOTIFY__GROUP_WAIT: '30' }).config.notify.group_wait).toBe(30);
   });
 });

@@ -34,11 +34,11 @@ describe('describeReloadChanges', () => {
       'logfmt: json',
       'journal: j.log',
       'udp_rcvbuf: 0',
-      'pushsrv: all',
+      'pushsrv: none',
       'dyndomains: [a.example]',
       'nsupdate_bin: /bin/nsupdate',
       'dns: {zone: lab}',
-      'notify: {x: 1}',
+      'notify: {group_wait: 1}',
     ]).config;
     const changes = describeReloadChanges(before, after);
     expect(changes.live.sort()).toEqual(

@@ -31,14 +31,26 @@ describe('unknown keys', () => {
     ]);
   });
 
-  it('are not looked for in names the user chooses, nor inside notify', () => {
+  it('are not looked for in names the user chooses', () => {
     const { config, warnings } = parse([
       'keys: {web1: {k1: 0123456789abcdef}}',
       'hosts: {anything: {}}',
-      'notify: {mattermost: {url: x}}',
+      'notify: {webhook: {url: "https://hooks.example.org/hbd", headers: {X-Anything: y}}}',
     ]);
     expect(warnings).toEqual([]);
-    expect(config.notify).toEqual({ mattermost: { url: 'x' } });
+    expect(config.notify.webhook?.headers).toEqual({ 'X-Anything': 'y' });
+  });
+
+  it('are looked for inside notify and its channels', () => {
+    const { warnings } = parse([
+      'notify:',
+      '  group_wiat: 5',
+      '  mattermost: {url: "https://chat.example.org/hooks/x", chanel: ops}',
+    ]);
+    expect(warnings).toEqual([
+      'hb.yaml:2: unknown key "notify.group_wiat" (ignored); did you mean "notify.group_wait"?',
+      'hb.yaml:3: unknown key "notify.mattermost.chanel" (ignored); did you mean "notify.mattermost.channel"?',
+    ]);
   });
 
   it('are looked for inside dns', () => {

@@ -26,7 +26,7 @@ describe('each key is validated, and the message names file, line, key, expectat
     ['journal: 5', 'journal: expected null, a file path, or a map with path, max_bytes and keep, got 5'],
     ['history: 30', 'history: expected a map with days and max_events, got 30'],
     ['udp_rcvbuf: -1', 'udp_rcvbuf: expected an integer from 0 to 2147483647, got -1'],
-    ['pushsrv: email', 'pushsrv: expected one of pushover, mattermost, all, none, got "email"'],
+    ['pushsrv: email', 'pushsrv: expected one of pushover, mattermost, signal, all, none, got "email"'],
     ['dyndomains: a.example', 'dyndomains: expected a list of domain names, got "a.example"'],
     ['nsupdate_bin: ""', 'nsupdate_bin: expected a program path, got ""'],
     ['dns: 5', 'dns: expected a map of dynamic DNS settings, got 5'],
@@ -34,7 +34,7 @@ describe('each key is validated, and the message names file, line, key, expectat
     ['dns: {ttl: -1}', 'dns.ttl: expected an integer from 0 to 2147483647, got -1'],
     ['dns: {on_down: panic}', 'dns.on_down: expected one of keep, delete, got "panic"'],
     ['dns: {tsig_secret: 42}', 'dns.tsig_secret: expected null or a base64 secret, got a number'],
-    ['notify: [x]', 'notify: expected a map, got a list'],
+    ['notify: [x]', 'notify: expected a map of notification settings, got a list'],
   ])('%s', (line, message) => {
     expect(problems(onLine3(line))).toEqual([`hb.yaml:3: ${message}`]);
   });

@@ -152,6 +152,16 @@ describe('email notifier', () => {
     expect(receipt.detail).toMatch(/^250 /);
   });
 
+  it('sends the full details as the body when there are any, not the short body', async () => {
+    const smtp = await startSmtp();
+    const details =
+      'web1 went quiet at 12:00:00.\n  last heard 11:59:30, status ok, msg "disk 91% full"\n  address 192.0.2.10';
+    await email(smtp.port).send(notification({ details }));
+    const body = bodyOf(smtp.delivered[0]!.raw).trimEnd();
+    expect(body).toBe(details.replaceAll('\n', '\r\n'));
+    expect(body).not.toContain('Address: 192.0.2.10');
+  });
+
   it('gives the same Message-ID to a re-sent message and a different one to another key', async () => {
     const smtp = await startSmtp();
     const notifier = email(smtp.port);

@@ -56,6 +56,7 @@ describe('webhook', () => {
       kind: 'down',
       title: 'web1 is down',
       body: 'web1 went quiet at 12:30:00 UTC.',
+      details: 'web1 went quiet at 12:30:00 UTC.',
       at: '2025-05-06T12:30:00.123Z',
       resolves: false,
       hosts: [
@@ -82,6 +83,22 @@ describe('webhook', () => {
     expect(got!.headers.authorization).toBe('Bearer abc');
     expect(got!.headers['x-hbd-signature']).toBeUndefined();
     expect(receipt).toEqual({ detail: 'delivered (HTTP 204)' });
+  });
+
+  it('carries the full details next to the short body', async () => {
+    const details =
+      'web1 went quiet at 12:30:00 UTC.\n  last msg "all good", status ok\n  address 198.51.100.7';
+    await createWebhook(options()).send(notification({ details }));
+    expect(standin.rejected).toEqual([]);
+    const [got] = standin.requests;
+    expect(got!.body.details).toBe(details);
+    expect(got!.body.body).toBe('web1 went quiet at 12:30:00 UTC.');
+  });
+
+  it('a message about no host has an empty host list', async () => {
+    await createWebhook(options()).send(notification({ kind: 'test', hosts: [], dedupKey: 'test-1' }));
+    expect(standin.rejected).toEqual([]);
+    expect(standin.requests[0]!.body).toMatchObject({ kind: 'test', hosts: [] });
   });
 
   it('signs the exact body bytes; the signature verifies with node:crypto', async () => {

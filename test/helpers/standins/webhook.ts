@@ -53,7 +53,8 @@ interface Forced {
   body: string | undefined;
 }
 
-export async function startHttpStandin<R>(spec: StandinSpec<R>): Promise<Standin<R>> {
+/** `port` 0 takes any free port; a fixed one brings a stand-in back where an earlier one was. */
+export async function startHttpStandin<R>(spec: StandinSpec<R>, port = 0): Promise<Standin<R>> {
   const requests: R[] = [];
   const rejected: Standin<R>['rejected'] = [];
   const forced: Forced[] = [];
@@ -96,12 +97,12 @@ export async function startHttpStandin<R>(spec: StandinSpec<R>): Promise<Standin
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  const { port: listening } = server.address() as AddressInfo;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${listening}`,
     requests,
     rejected,
     failNext(status, times = 1, headers = {}, body) {
@@ -147,6 +148,8 @@ export interface WebhookStandinOptions {
   secret?: string;
   /** Path the receiver listens on. */
   path?: string;
+  /** Default: any free port. */
+  port?: number;
 }
 
 export interface ReceivedWebhook {
@@ -160,6 +163,7 @@ export interface WebhookPayloadShape {
   kind: string;
   title: string;
   body: string;
+  details: string;
   at: string;
   resolves: boolean;
   hosts: {
@@ -172,54 +176,59 @@ export interface WebhookPayloadShape {
   }[];
 }
 
-const KINDS = ['down', 'up', 'status', 'reminder', 'flapping', 'isolated', 'digest', 'test'];
+const KINDS = ['down', 'up', 'status', 'reminder', 'flapping', 'isolated', 'digest', 'channel', 'test'];
+/** Kinds about hbd itself rather than about hosts: their `hosts` is empty. */
+const HOSTLESS_KINDS = ['channel', 'isolated', 'test'];
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function startWebhookStandin(options: WebhookStandinOptions = {}): Promise<Standin<ReceivedWebhook>> {
   const path = options.path ?? '/hooks/hbd';
-  return startHttpStandin<ReceivedWebhook>({
-    errorAnswer: (status) => ({
-      body: JSON.stringify({ error: `forced ${status}` }),
-      headers: { 'content-type': 'application/json' },
-    }),
-    handle(req) {
-      const problems = new Problems();
-      if (req.method !== 'POST') problems.add(`method ${req.method}, expected POST`);
-      if (req.path !== path) return { status: 404, body: JSON.stringify({ error: 'no such hook' }) };
-      if (mediaType(req.headers) !== 'application/json') {
-        problems.add(`content-type ${req.headers['content-type']}, expected application/json`);
-      }
-      if (options.secret !== undefined) {
-        const header = req.headers['x-hbd-signature'];
-        if (typeof header !== 'string' || !verifySignature(options.secret, req.raw, header)) {
-          return { status: 401, body: JSON.stringify({ error: 'bad signature' }) };
+  return startHttpStandin<ReceivedWebhook>(
+    {
+      errorAnswer: (status) => ({
+        body: JSON.stringify({ error: `forced ${status}` }),
+        headers: { 'content-type': 'application/json' },
+      }),
+      handle(req) {
+        const problems = new Problems();
+        if (req.method !== 'POST') problems.add(`method ${req.method}, expected POST`);
+        if (req.path !== path) return { status: 404, body: JSON.stringify({ error: 'no such hook' }) };
+        if (mediaType(req.headers) !== 'application/json') {
+          problems.add(`content-type ${req.headers['content-type']}, expected application/json`);
         }
-      } else if (req.headers['x-hbd-signature'] !== undefined) {
-        problems.add('signature sent although no secret is configured');
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(req.raw);
-      } catch {
-        problems.add('body is not JSON');
-      }
-      if (body !== undefined) checkPayload(body, problems);
-      const dedup = req.headers['x-hbd-dedup-key'];
-      if (typeof dedup !== 'string' || dedup === '') problems.add('X-Hbd-Dedup-Key missing');
-      else if (isRecord(body) && typeof body.dedup_key === 'string') {
-        // Documented: the key as is when printable ASCII, percent-encoded otherwise.
-        const plain = /^[\x20-\x7e]*$/.test(body.dedup_key);
-        if (dedup !== (plain ? body.dedup_key : encodeURIComponent(body.dedup_key))) {
-          problems.add('X-Hbd-Dedup-Key differs from dedup_key');
+        if (options.secret !== undefined) {
+          const header = req.headers['x-hbd-signature'];
+          if (typeof header !== 'string' || !verifySignature(options.secret, req.raw, header)) {
+            return { status: 401, body: JSON.stringify({ error: 'bad signature' }) };
+          }
+        } else if (req.headers['x-hbd-signature'] !== undefined) {
+          problems.add('signature sent although no secret is configured');
         }
-      }
-      if (!problems.ok) return { status: 400, body: JSON.stringify({ error: problems.list.join('; ') }) };
-      return {
-        status: 204,
-        record: { headers: req.headers, raw: req.raw, body: body as WebhookPayloadShape },
-      };
+        let body: unknown;
+        try {
+          body = JSON.parse(req.raw);
+        } catch {
+          problems.add('body is not JSON');
+        }
+        if (body !== undefined) checkPayload(body, problems);
+        const dedup = req.headers['x-hbd-dedup-key'];
+        if (typeof dedup !== 'string' || dedup === '') problems.add('X-Hbd-Dedup-Key missing');
+        else if (isRecord(body) && typeof body.dedup_key === 'string') {
+          // Documented: the key as is when printable ASCII, percent-encoded otherwise.
+          const plain = /^[\x20-\x7e]*$/.test(body.dedup_key);
+          if (dedup !== (plain ? body.dedup_key : encodeURIComponent(body.dedup_key))) {
+            problems.add('X-Hbd-Dedup-Key differs from dedup_key');
+          }
+        }
+        if (!problems.ok) return { status: 400, body: JSON.stringify({ error: problems.list.join('; ') }) };
+        return {
+          status: 204,
+          record: { headers: req.headers, raw: req.raw, body: body as WebhookPayloadShape },
+        };
+      },
     },
-  });
+    options.port,
+  );
 }
 
 export function verifySignature(secret: string, raw: string, header: string): boolean {
@@ -234,9 +243,9 @@ function checkPayload(body: unknown, problems: Problems): void {
     problems.add('body is not an object');
     return;
   }
-  const allowed = new Set(['dedup_key', 'kind', 'title', 'body', 'at', 'resolves', 'hosts']);
+  const allowed = new Set(['dedup_key', 'kind', 'title', 'body', 'details', 'at', 'resolves', 'hosts']);
   for (const key of Object.keys(body)) if (!allowed.has(key)) problems.add(`unknown field ${key}`);
-  for (const key of ['dedup_key', 'title', 'body'] as const) {
+  for (const key of ['dedup_key', 'title', 'body', 'details'] as const) {
     if (typeof body[key] !== 'string' || body[key] === '') problems.add(`${key} must be a non-empty string`);
   }
   if (typeof body.kind !== 'string' || !KINDS.includes(body.kind)) problems.add(`kind ${String(body.kind)}`);
@@ -244,7 +253,8 @@ function checkPayload(body: unknown, problems: Problems): void {
     problems.add(`at ${String(body.at)} is not RFC 3339`);
   }
   if (typeof body.resolves !== 'boolean') problems.add('resolves must be a boolean');
-  if (!Array.isArray(body.hosts) || body.hosts.length === 0) {
+  const hostless = typeof body.kind === 'string' && HOSTLESS_KINDS.includes(body.kind);
+  if (!Array.isArray(body.hosts) || (body.hosts.length === 0 && !hostless)) {
     problems.add('hosts must be a non-empty array');
     return;
   }

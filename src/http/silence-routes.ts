@@ -1,0 +1,108 @@
+import { Hono } from 'hono';
+import { parseDuration } from '../config/duration.js';
+import type { Silences } from '../notify/silences.js';
+import type { Silence } from '../store/silence-store.js';
+import { requireBearer } from './bearer.js';
+import { HttpError } from './errors.js';
+
+export interface SilenceRoutesDeps {
+  silences: Silences;
+  /** Read on every write call, so a config reload takes effect at once. */
+  apiToken: () => string | null;
+}
+
+/** A silence as the API shows it. */
+export interface SilenceJson {
+  id: number;
+  pattern: string;
+  /** RFC 3339, UTC. */
+  until: string;
+  /** The same, in ms since the epoch, for scripts that compute with it. */
+  until_ms: number;
+  reason: string | null;
+  /** RFC 3339, UTC. */
+  created: string;
+}
+
+const POST_FIELDS = ['pattern', 'duration', 'reason'];
+
+export function silenceJson(silence: Silence): SilenceJson {
+  return {
+    id: silence.id,
+    pattern: silence.pattern,
+    until: new Date(silence.until).toISOString(),
+    until_ms: silence.until,
+    reason: silence.reason,
+    created: new Date(silence.createdAt).toISOString(),
+  };
+}
+
+/** `/api/silences`: reading is public, like every read; adding and removing need the bearer token. */
+export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
+  const { silences } = deps;
+  const app = new Hono();
+
+  app.get('/api/silences', (c) => c.json({ silences: silences.list().map(silenceJson) }));
+
+  app.post('/api/silences', async (c) => {
+    // Before the body is read, so that without the token nothing of it is looked at.
+    requireBearer(c.req.header('authorization'), deps.apiToken());
+    const body = await jsonObject(c.req.text());
+    const unknown = Object.keys(body).filter((key) => !POST_FIELDS.includes(key));
+    if (unknown.length > 0) {
+      throw new HttpError(400, `unknown field "${unknown[0]}": expected ${POST_FIELDS.join(', ')}`);
+    }
+    if (typeof body.pattern !== 'string') {
+      throw new HttpError(400, 'pattern: expected a host name or a glob such as "web*"');
+    }
+    if (body.reason !== undefined && body.reason !== null && typeof body.reason !== 'string') {
+      throw new HttpError(400, 'reason: expected a string or null');
+    }
+    const durationMs = durationOf(body.duration);
+    try {
+      const silence = silences.add({ pattern: body.pattern, durationMs, reason: body.reason });
+      return c.json({ silence: silenceJson(silence) }, 201);
+    } catch (error) {
+      if (error instanceof RangeError) throw new HttpError(400, error.message);
+      throw error;
+    }
+  });
+
+  app.delete('/api/silences/:id', (c) => {
+    requireBearer(c.req.header('authorization'), deps.apiToken());
+    const text = c.req.param('id');
+    const id = /^[1-9]\d{0,15}$/.test(text) ? Number(text) : Number.NaN;
+    if (!Number.isSafeInteger(id)) {
+      throw new HttpError(400, `id: expected the number of a silence, got "${text}"`);
+    }
+    if (!silences.remove(id)) throw new HttpError(404, `no silence with id ${id}`);
+    return c.json({ ok: true, removed: id });
+  });
+
+  return app;
+}
+
+async function jsonObject(text: Promise<string>): Promise<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await text);
+  } catch (error) {
+    throw new HttpError(400, `expected a JSON body: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new HttpError(400, 'expected a JSON object such as {"pattern": "web*", "duration": "2h"}');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** "2h", "1h30m", or a number of seconds. */
+function durationOf(value: unknown): number {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    throw new HttpError(400, 'duration: expected text such as "2h" or a number of seconds');
+  }
+  try {
+    return parseDuration(String(value));
+  } catch (error) {
+    throw new HttpError(400, `duration: ${(error as Error).message}`);
+  }
+}

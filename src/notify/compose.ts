@@ -1,0 +1,165 @@
+import { formatDuration } from '../state/monitor.js';
+import type { Notification, NotificationKind, NotifiedHost } from './types.js';
+
+/**
+ * One thing a message says about one host:
+ * - down / up: it went silent, or came back after its down was announced
+ * - status / status-ok: its status turned warn or fail, or back to ok
+ * - reminder: it is still down (`repeat`)
+ * - flapping / settled: it changes state too often to report each change, or no longer does
+ */
+export type ItemKind = 'down' | 'up' | 'status' | 'status-ok' | 'reminder' | 'flapping' | 'settled';
+
+export interface Item {
+  kind: ItemKind;
+  host: string;
+  /** Wall time of what happened, ms. */
+  at: number;
+  state: string;
+  status: string;
+  msg: string | null;
+  addr: string;
+  reason: string;
+  /** How long it had been in its previous state (or down, for a reminder), ms. */
+  previousFor: number | null;
+}
+
+/** Most host names a short message lists per kind before "… (and N more)". */
+const NAMES_SHOWN = 10;
+
+const RESOLVING: ReadonlySet<ItemKind> = new Set(['up', 'status-ok']);
+/** For a group of mixed items, the message takes the kind of the most urgent. */
+const URGENCY: readonly ItemKind[] = ['down', 'status', 'flapping', 'reminder', 'settled', 'status-ok', 'up'];
+const NOTIFICATION_KIND: Record<ItemKind, NotificationKind> = {
+  down: 'down',
+  up: 'up',
+  status: 'status',
+  'status-ok': 'status',
+  reminder: 'reminder',
+  flapping: 'flapping',
+  settled: 'flapping',
+};
+
+/** Turns the items of one group into one message: short for push services, with full `details`. */
+export function compose(items: readonly Item[], options: { dedupKey: string; group: string }): Notification {
+  if (items.length === 0) throw new RangeError('a message needs at least one item');
+  const prefix = options.group ? `[${options.group}] ` : '';
+  const single = items.length === 1 ? items[0] : undefined;
+  const title = prefix + (single ? singleTitle(single) : groupTitle(items));
+  const body = single ? describe(single) : groupBody(items);
+  const details = items.map(describe).join('\n\n');
+  const mostUrgent = URGENCY.find((kind) => items.some((item) => item.kind === kind))!;
+  return {
+    dedupKey: options.dedupKey,
+    kind: NOTIFICATION_KIND[mostUrgent],
+    title,
+    body,
+    details,
+    hosts: items.map(notifiedHost),
+    at: Math.max(...items.map((item) => item.at)),
+    resolves: items.every(
+      (item) => RESOLVING.has(item.kind) || (item.kind === 'settled' && item.state !== 'down'),
+    ),
+  };
+}
+
+function singleTitle(item: Item): string {
+  switch (item.kind) {
+    case 'down':
+      return `${item.host} is down`;
+    case 'up':
+      return `${item.host} is back up`;
+    case 'status':
+      return `${item.host} reports ${item.status}`;
+    case 'status-ok':
+      return `${item.host} is ok again`;
+    case 'reminder':
+      return `${item.host} is still down`;
+    case 'flapping':
+      return `${item.host} is flapping`;
+    case 'settled':
+      return `${item.host} has settled: ${item.state}`;
+  }
+}
+
+const GROUP_PHRASE: Record<ItemKind, (count: number) => string> = {
+  down: (n) => `${hosts(n)} down`,
+  up: (n) => `${hosts(n)} back up`,
+  status: (n) => `${hosts(n)} warn or fail`,
+  'status-ok': (n) => `${hosts(n)} ok again`,
+  reminder: (n) => `${hosts(n)} still down`,
+  flapping: (n) => `${hosts(n)} flapping`,
+  settled: (n) => `${hosts(n)} settled`,
+};
+
+function hosts(count: number): string {
+  return count === 1 ? '1 host' : `${count} hosts`;
+}
+
+function byKind(items: readonly Item[]): [ItemKind, Item[]][] {
+  return URGENCY.map((kind): [ItemKind, Item[]] => [kind, items.filter((item) => item.kind === kind)]).filter(
+    ([, matching]) => matching.length > 0,
+  );
+}
+
+function groupTitle(items: readonly Item[]): string {
+  return byKind(items)
+    .map(([kind, matching]) => GROUP_PHRASE[kind](matching.length))
+    .join(', ');
+}
+
+/** "14 hosts down: web1, web2, … (and 4 more)", one line per kind. */
+function groupBody(items: readonly Item[]): string {
+  return byKind(items)
+    .map(([kind, matching]) => {
+      const names = matching.slice(0, NAMES_SHOWN).map((item) => item.host);
+      const more = matching.length > NAMES_SHOWN ? ` (and ${matching.length - NAMES_SHOWN} more)` : '';
+      return `${GROUP_PHRASE[kind](matching.length)}: ${names.join(', ')}${more}`;
+    })
+    .join('\n');
+}
+
+/** A few lines on one host: what happened and when, for how long before, what it last said, where. */
+export function describe(item: Item): string {
+  const when = formatWallTime(item.at);
+  const lines = [`${singleTitle(item)} (${when})`];
+  const before = item.previousFor === null ? '' : formatDuration(item.previousFor);
+  switch (item.kind) {
+    case 'down':
+      lines.push(before ? `It had been up for ${before}; ${item.reason}.` : `${capitalise(item.reason)}.`);
+      break;
+    case 'up':
+      if (before) lines.push(`It had been down for ${before}.`);
+      break;
+    case 'reminder':
+      if (before) lines.push(`Down for ${before}.`);
+      break;
+    case 'flapping':
+      lines.push(`${capitalise(item.reason)}; further changes are not reported until it settles.`);
+      break;
+    default:
+      break;
+  }
+  const said = item.msg ? `, "${item.msg}"` : '';
+  lines.push(`Last status ${item.status}${said}; address ${item.addr}.`);
+  return lines.join('\n');
+}
+
+function notifiedHost(item: Item): NotifiedHost {
+  return {
+    name: item.host,
+    state: item.state,
+    status: item.status,
+    msg: item.msg,
+    addr: item.addr,
+    previousFor: item.previousFor,
+  };
+}
+
+export function formatWallTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,214 @@
+import type Database from 'better-sqlite3';
+import type { Notification } from '../notify/types.js';
+import type {
+  Decision,
+  NewMessage,
+  NotifiedHost,
+  OutboxMessage,
+  OutboxQuery,
+  OutboxState,
+  OutboxStore,
+  TriggerDetail,
+  TriggerKind,
+} from './outbox-store.js';
+
+interface TriggerRow {
+  id: number;
+  event_id: number;
+  at: number;
+  host: string;
+  kind: TriggerKind;
+  detail: string;
+}
+
+interface MessageRow {
+  id: number;
+  channel: string;
+  dedup_key: string;
+  kind: string;
+  notification: string;
+  state: OutboxState;
+  created_at: number;
+  attempts: number;
+  next_attempt_at: number;
+  deadline_at: number;
+  last_error: string | null;
+  done_at: number | null;
+  receipt: string | null;
+  merged_into: number | null;
+}
+
+interface NotifiedRow {
+  host: string;
+  down_at: number | null;
+  status: string | null;
+  reminded_at: number | null;
+}
+
+/** The notification tables of the SQLite store (schema 3). */
+export function createSqliteOutbox(db: Database.Database): OutboxStore {
+  const insertTrigger = db.prepare<[number, number, string, string, string]>(
+    'INSERT INTO notify_triggers (event_id, at, host, kind, detail) VALUES (?, ?, ?, ?, ?)',
+  );
+  const selectTriggers = db.prepare<[], TriggerRow>('SELECT * FROM notify_triggers ORDER BY id');
+  const deleteTrigger = db.prepare<[number]>('DELETE FROM notify_triggers WHERE id = ?');
+  // Up ⇄ late is no change for "had been up for": a host goes late on its way down, and
+  // counting that would make every down say it had been up for one grace period.
+  const selectPreviousChange = db.prepare<[string, number], { at: number }>(
+    `SELECT at FROM events WHERE host = ? AND kind = 'state' AND id < ?
+       AND NOT (IFNULL(from_value, '') IN ('up', 'late') AND to_value IN ('up', 'late'))
+     ORDER BY id DESC LIMIT 1`,
+  );
+  const insertMessage = db.prepare<[string, string, string, string, number, number, number], { id: number }>(
+    `INSERT INTO outbox (channel, dedup_key, kind, notification, state, created_at, attempts,
+                         next_attempt_at, deadline_at)
+     VALUES (?, ?, ?, ?, 'pending', ?, 0, ?, ?)
+     ON CONFLICT (channel, dedup_key) DO NOTHING
+     RETURNING id`,
+  );
+  const selectMessage = db.prepare<[number], MessageRow>('SELECT * FROM outbox WHERE id = ?');
+  const selectPending = db.prepare<[], MessageRow>(
+    "SELECT * FROM outbox WHERE state = 'pending' ORDER BY id",
+  );
+  const upsertNotified = db.prepare<NotifiedRow>(
+    `INSERT INTO notified (host, down_at, status, reminded_at) VALUES (@host, @down_at, @status, @reminded_at)
+     ON CONFLICT (host) DO UPDATE SET down_at = excluded.down_at, status = excluded.status,
+       reminded_at = excluded.reminded_at`,
+  );
+  const deleteNotified = db.prepare<[string]>('DELETE FROM notified WHERE host = ?');
+  const selectNotified = db.prepare<[], NotifiedRow>('SELECT * FROM notified');
+  const updateSent = db.prepare<[number, string, number]>(
+    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, done_at = ?, receipt = ?, last_error = NULL WHERE id = ?",
+  );
+  const updateRetry = db.prepare<[number, number, string, number]>(
+    'UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?',
+  );
+  const updateFailed = db.prepare<[number, number, string, number]>(
+    "UPDATE outbox SET state = 'failed', attempts = ?, done_at = ?, last_error = ? WHERE id = ?",
+  );
+  const updateMerged = db.prepare<[number, number, number]>(
+    "UPDATE outbox SET state = 'merged', merged_into = ?, done_at = ? WHERE id = ? AND state = 'pending'",
+  );
+  const selectCounts = db.prepare<[], { channel: string; state: OutboxState; count: number }>(
+    'SELECT channel, state, COUNT(*) AS count FROM outbox GROUP BY channel, state',
+  );
+  const deleteOld = db.prepare<[number]>("DELETE FROM outbox WHERE state != 'pending' AND created_at < ?");
+
+  function queue(message: NewMessage): OutboxMessage | undefined {
+    const { notification } = message;
+    const row = insertMessage.get(
+      message.channel,
+      notification.dedupKey,
+      notification.kind,
+      JSON.stringify(notification),
+      message.createdAt,
+      message.createdAt,
+      message.deadlineAt,
+    );
+    return row && fromMessageRow(selectMessage.get(row.id)!);
+  }
+
+  const decide = db.transaction((decision: Decision): OutboxMessage[] => {
+    for (const id of decision.consumed) deleteTrigger.run(id);
+    for (const host of decision.notified) {
+      if (host.downAt === null && host.status === null) deleteNotified.run(host.host);
+      else
+        upsertNotified.run({
+          host: host.host,
+          down_at: host.downAt,
+          status: host.status,
+          reminded_at: host.remindedAt,
+        });
+    }
+    const queued: OutboxMessage[] = [];
+    for (const message of decision.messages) {
+      const stored = queue(message);
+      if (stored) queued.push(stored);
+    }
+    return queued;
+  });
+
+  const merge = db.transaction((ids: readonly number[], digest: NewMessage): OutboxMessage => {
+    const stored = queue(digest);
+    if (!stored) throw new Error(`a digest with key ${digest.notification.dedupKey} is already queued`);
+    for (const id of ids) updateMerged.run(stored.id, digest.createdAt, id);
+    return stored;
+  });
+
+  return {
+    addTriggers: (triggers) =>
+      triggers.map((trigger) => {
+        const { lastInsertRowid } = insertTrigger.run(
+          trigger.eventId,
+          trigger.at,
+          trigger.host,
+          trigger.kind,
+          JSON.stringify(trigger.detail),
+        );
+        return { ...trigger, id: Number(lastInsertRowid) };
+      }),
+    pendingTriggers: () =>
+      selectTriggers.all().map((row) => ({
+        id: row.id,
+        eventId: row.event_id,
+        at: row.at,
+        host: row.host,
+        kind: row.kind,
+        detail: JSON.parse(row.detail) as TriggerDetail,
+      })),
+    previousStateChange: (host, beforeEventId) => selectPreviousChange.get(host, beforeEventId)?.at,
+    decide: (decision) => decide(decision),
+    pendingMessages: () => selectPending.all().map(fromMessageRow),
+    notifiedHosts: () =>
+      selectNotified.all().map(
+        (row): NotifiedHost => ({
+          host: row.host,
+          downAt: row.down_at,
+          status: row.status,
+          remindedAt: row.reminded_at,
+        }),
+      ),
+    markSent: (id, at, receipt) => void updateSent.run(at, receipt, id),
+    markRetry: (id, attempts, nextAttemptAt, error) =>
+      void updateRetry.run(attempts, nextAttemptAt, error, id),
+    markFailed: (id, attempts, at, error) => void updateFailed.run(attempts, at, error, id),
+    merge: (ids, digest) => merge(ids, digest),
+    list(query: OutboxQuery): OutboxMessage[] {
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (query.state !== undefined) {
+        where.push('state = ?');
+        params.push(query.state);
+      }
+      if (query.channel !== undefined) {
+        where.push('channel = ?');
+        params.push(query.channel);
+      }
+      const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+                   ORDER BY id DESC LIMIT ?`;
+      return db
+        .prepare<(string | number)[], MessageRow>(sql)
+        .all(...params, query.limit)
+        .map(fromMessageRow);
+    },
+    countByState: () => selectCounts.all(),
+    prune: (olderThan) => deleteOld.run(olderThan).changes,
+  };
+}
+
+function fromMessageRow(row: MessageRow): OutboxMessage {
+  return {
+    id: row.id,
+    channel: row.channel,
+    notification: JSON.parse(row.notification) as Notification,
+    state: row.state,
+    createdAt: row.created_at,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    deadlineAt: row.deadline_at,
+    lastError: row.last_error,
+    doneAt: row.done_at,
+    receipt: row.receipt,
+    mergedInto: row.merged_into,
+  };
+}
