@@ -21,6 +21,7 @@ import { createChannels } from './notify/channels.js';
 import { NotifyEngine } from './notify/engine.js';
 import { notifySettingsOf } from './notify/settings.js';
 import { Silences } from './notify/silences.js';
+import { triggerKindOf } from './notify/triggers.js';
 import { type Clock, systemClock } from './state/clock.js';
 import { Committer } from './state/committer.js';
 import { DeadlineWheel } from './state/deadline-wheel.js';
@@ -272,10 +273,13 @@ function gatekeeperOf(config: Config): Gatekeeper {
 /** The last window of state changes, oldest first, so flapping is still recognised after a restart. */
 function recentStateChanges(store: Store, clock: Clock, windowMs: number): HostEvent[] {
   if (windowMs <= 0) return [];
-  return store
-    .events({ since: clock.wall() - windowMs, limit: 100_000 })
-    .filter((event) => event.kind === 'state' && event.from !== null)
-    .reverse();
+  return (
+    store
+      .events({ since: clock.wall() - windowMs, limit: 100_000 })
+      // The changes the detector counts while running: going down and coming back.
+      .filter((event) => triggerKindOf(event) === 'down' || triggerKindOf(event) === 'up')
+      .reverse()
+  );
 }
 
 function pruneHistory(store: Store, config: Config, clock: Clock, log: Logger): void {

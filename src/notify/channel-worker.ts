@@ -222,7 +222,12 @@ export class ChannelWorker {
         ? error.retryAfterMs
         : this.#backoff(attempts);
     if (now + delay > message.deadlineAt) {
-      this.#fail(message, attempts, now, `gave up after ${attempts} attempts: ${reason}`);
+      this.#fail(
+        message,
+        attempts,
+        now,
+        `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
+      );
       return;
     }
     message.attempts = attempts;

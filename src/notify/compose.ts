@@ -26,6 +26,8 @@ export interface Item {
 
 /** Most host names a short message lists per kind before "… (and N more)". */
 const NAMES_SHOWN = 10;
+/** Most hosts the full account describes in full; the rest are named only. */
+const DETAILED_HOSTS = 200;
 
 const RESOLVING: ReadonlySet<ItemKind> = new Set(['up', 'status-ok']);
 /** For a group of mixed items, the message takes the kind of the most urgent. */
@@ -47,7 +49,7 @@ export function compose(items: readonly Item[], options: { dedupKey: string; gro
   const single = items.length === 1 ? items[0] : undefined;
   const title = prefix + (single ? singleTitle(single) : groupTitle(items));
   const body = single ? describe(single) : groupBody(items);
-  const details = items.map(describe).join('\n\n');
+  const details = fullAccount(items);
   const mostUrgent = URGENCY.find((kind) => items.some((item) => item.kind === kind))!;
   return {
     dedupKey: options.dedupKey,
@@ -61,6 +63,16 @@ export function compose(items: readonly Item[], options: { dedupKey: string; gro
       (item) => RESOLVING.has(item.kind) || (item.kind === 'settled' && item.state !== 'down'),
     ),
   };
+}
+
+/** Every host's lines, up to a size a mail client still opens; `hosts` carries the complete list. */
+function fullAccount(items: readonly Item[]): string {
+  const blocks = items.slice(0, DETAILED_HOSTS).map(describe);
+  if (items.length > DETAILED_HOSTS) {
+    const rest = items.slice(DETAILED_HOSTS).map((item) => `${item.host} (${item.kind})`);
+    blocks.push(`And ${rest.length} more: ${rest.join(', ')}`);
+  }
+  return blocks.join('\n\n');
 }
 
 function singleTitle(item: Item): string {

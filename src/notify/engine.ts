@@ -160,10 +160,7 @@ export class NotifyEngine {
     // A host coming back is proof that hbd can hear again; while isolated every host is late
     // or down, so whoever is heard first makes such a transition.
     if (event.kind === 'state' && event.to === 'up') this.#heard();
-    if (event.kind === 'forget') {
-      this.#flaps?.forget(event.host);
-      this.#held.delete(event.host);
-    }
+    if (event.kind === 'forget') this.#forget(event.host);
     const triggers = this.#uncommitted.get(event.id);
     if (!triggers) return;
     this.#uncommitted.delete(event.id);
@@ -182,6 +179,19 @@ export class NotifyEngine {
   /** Queues one message on every channel now, outside any group (test, isolation, channel alerts). */
   announce(notification: Notification, channels: readonly string[] = this.channels): OutboxMessage[] {
     return this.#store([], channels, notification, []);
+  }
+
+  /** A host an operator removed starts afresh if it comes back: nothing about it is outstanding. */
+  #forget(host: string): void {
+    this.#flaps?.forget(host);
+    this.#held.delete(host);
+    if (!this.#notified.has(host)) return;
+    try {
+      this.#store([], [], undefined, [{ host, downAt: null, status: null, remindedAt: null }]);
+      this.#notified.delete(host);
+    } catch (error) {
+      this.#options.log.error({ err: error, host }, 'cannot clear what was announced about a forgotten host');
+    }
   }
 
   #accept(trigger: Trigger, live: boolean): void {

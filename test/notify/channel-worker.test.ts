@@ -271,7 +271,7 @@ describe('ChannelWorker', () => {
 
   it('holds back a host’s later message while an earlier one waits for its retry', async () => {
     standin.failNext(503, 1);
-    startWorker({ concurrency: 4, retryMinMs: 300 });
+    startWorker({ concurrency: 4, retryMinMs: 1000 });
     const [first, second] = send([
       ['a1', ['a']],
       ['a2', ['a']],
@@ -338,8 +338,10 @@ describe('ChannelWorker', () => {
 
   it('stops: a message cut off in flight stays pending for the next start', async () => {
     standin.hangNext(1);
-    startWorker();
+    const watched = watch(webhook());
+    startWorker({}, { notifier: watched.notifier });
     const [m] = send([['k1', ['web1']]]);
+    await eventually(() => expect(watched.maxInFlight).toBe(1));
     await sleep(100);
     worker!.stop();
     await sleep(50);
