@@ -1,5 +1,6 @@
 /** Turns the measurements into the table's lines: figure, target, baseline ratio, verdict, and why. */
 import type { HbdIngest } from './measure-hbd.js';
+import type { PushLoadRun, PushRun } from './measure-push.js';
 import type { UdpBaseline } from './measure-udp.js';
 import type { MemoryReport, MemoryVariant } from './memory-worker.js';
 import { fmtRate, type SearchOutcome, type TrialOutcome } from './rate-search.js';
@@ -14,6 +15,8 @@ export interface BenchResults {
   unsigned?: HbdIngest | undefined;
   memory: Partial<Record<MemoryVariant, MemoryReport | undefined>>;
   wheel?: WheelReport | undefined;
+  httpBaseline?: PushLoadRun | undefined;
+  push?: PushRun | undefined;
 }
 
 /** Why the receiver stopped keeping up: its state at the fastest pass and at the slowest miss. */
@@ -38,7 +41,38 @@ function cpuBound(search: SearchOutcome | undefined): string {
   return `; if CPU were its only limit, roughly ${fmtRate(fastest.achieved / fastest.receiverCpu)} (an extrapolation)`;
 }
 
-export function buildRows({ udp, signed, unsigned, memory, wheel }: BenchResults): Row[] {
+/** Latency, errors and CPU of an HTTP run, and whether the load generator may have been the limit. */
+function httpNote(run: PushLoadRun | undefined): string {
+  if (!run) return '';
+  const { load } = run;
+  return (
+    `p50 ${load.latencyP50Ms} ms, p99 ${load.latencyP99Ms} ms, ${load.non2xx} non-2xx, ` +
+    `${load.errors + load.timeouts} errors/timeouts; ` +
+    (run.pinned ? 'server and autocannon on CPUs of their own, ' : 'not pinned, ') +
+    `server at ${(run.serverCpu * 100).toFixed(0)} % of a core` +
+    (clientLimited(run)
+      ? `: autocannon was the limit; roughly ${fmtRate(load.rate / run.serverCpu)} if CPU were the server's only limit (an extrapolation)`
+      : '')
+  );
+}
+
+/** Below a whole core, the load generator (or a busy machine) was the limit, not the server. */
+function clientLimited(run: PushLoadRun): boolean {
+  return run.serverCpu > 0 && run.serverCpu < 0.9;
+}
+
+/** Every 2xx answer is a ping applied to its host, and nothing else was counted. */
+function pushVerdictNote(push: PushRun | undefined): string {
+  if (!push) return '';
+  const every = push.applied === push.load.ok && push.load.non2xx === 0 && push.refused === 0;
+  return (
+    `; ${every ? 'every ping applied' : 'NOT every ping applied (bench or hbd bug)'}: ` +
+    `${push.applied.toLocaleString('en-US')} counted by hbd for ${push.load.ok.toLocaleString('en-US')} 2xx answers, ` +
+    `${push.refused} refused, ${push.hostsUp} of ${push.hosts} hosts up`
+  );
+}
+
+export function buildRows({ udp, signed, unsigned, memory, wheel, httpBaseline, push }: BenchResults): Row[] {
   const baselineRate = udp?.search.sustained ?? null;
   // A sender-limited baseline is a lower bound, so the ratios against it are upper bounds.
   const baselineNote = udp?.search.senderLimited
@@ -130,6 +164,33 @@ export function buildRows({ udp, signed, unsigned, memory, wheel }: BenchResults
       ratio: ratioOf(wheel?.wheelNsPerBeat ?? null, wheel?.mapGetNsPerBeat),
       verdict: verdictOf(wheel?.wheelNsPerBeat ?? null, { atLeast: false, value: 1000 }),
       note: 'scheduleNoLaterThan per heartbeat (1 % move earlier) + the 100 ms takeDue sweeps, amortised',
+    },
+    {
+      measure: '6. HTTP baseline: bare node:http, 200 OK',
+      value: httpBaseline?.load.rate ?? null,
+      unit: '/s',
+      target: null,
+      baselineOf: null,
+      ratio: httpBaseline ? 1 : null,
+      verdict: httpBaseline ? 'baseline' : 'FAILED',
+      note: httpNote(httpBaseline),
+    },
+    {
+      measure: '6. hbd push pings, 1,000 hosts',
+      value: push?.load.rate ?? null,
+      unit: '/s',
+      target: { atLeast: true, value: 10_000 },
+      baselineOf: 'HTTP baseline',
+      ratio: ratioOf(push?.load.rate ?? null, httpBaseline?.load.rate),
+      verdict:
+        push && (push.applied !== push.load.ok || push.load.non2xx > 0)
+          ? 'MISS'
+          : verdictOf(push?.load.rate ?? null, { atLeast: true, value: 10_000 }),
+      note:
+        `${httpNote(push)}${pushVerdictNote(push)}` +
+        (httpBaseline && clientLimited(httpBaseline)
+          ? '; the baseline was client-limited: the ratio is an upper bound'
+          : ''),
     },
   ];
 }

@@ -1,13 +1,16 @@
 /**
- * `npm run bench`: hbd's ingest speed, memory and deadline bookkeeping. The machine
- * may be shared and noisy, so every figure is also given as a ratio to a baseline
+ * `npm run bench`: hbd's ingest speed, memory, deadline bookkeeping and HTTP push pings. The
+ * machine may be shared and noisy, so every figure is also given as a ratio to a baseline
  * measured in this same run; the absolute figures only hold for this machine, now.
+ *
+ * `npm run bench -- push wheel` runs only the sections named (ingest, memory, wheel, push).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { killAllChildren } from './ipc.js';
 import { measureHbdIngest } from './measure-hbd.js';
 import { MEMORY_HOSTS, measureMemory } from './measure-memory.js';
+import { measureHttpBaseline, measurePushPings, PUSH_CONNECTIONS, PUSH_HOSTS } from './measure-push.js';
 import { measureUdpBaseline } from './measure-udp.js';
 import { measureWheel, WHEEL_HOSTS } from './measure-wheel.js';
 import { MAX_LOSS } from './rate-search.js';
@@ -16,6 +19,22 @@ import { type BenchResults, buildRows } from './rows.js';
 import { INGEST_HOSTS, RECEIVE_BUFFER_BYTES } from './settings.js';
 
 const log = (line: string) => console.log(line);
+
+/** Each section, and the lines of the results table that are its own. */
+const SECTIONS: Record<string, readonly string[]> = {
+  ingest: ['1.', '2.', '3.'],
+  memory: ['4.'],
+  wheel: ['5.'],
+  push: ['6.'],
+};
+const selected = process.argv.slice(2);
+for (const name of selected) {
+  if (!Object.hasOwn(SECTIONS, name)) {
+    console.error(`unknown section "${name}": choose among ${Object.keys(SECTIONS).join(', ')}`);
+    process.exit(2);
+  }
+}
+const wants = (name: string) => selected.length === 0 || selected.includes(name);
 const startedAt = performance.now();
 let failures = 0;
 
@@ -60,22 +79,26 @@ log(
 const results: BenchResults = { memory: {} };
 try {
   const sustained = `sustained rate at < ${MAX_LOSS * 100} % loss`;
-  results.udp = await section(`1. baseline: bare Node dgram receiver, ${sustained}`, () =>
-    measureUdpBaseline(log),
-  );
-  results.signed = await section(
-    `2. hbd, signed heartbeats (auth: required), ${INGEST_HOSTS} hosts, ${sustained}`,
-    () => measureHbdIngest(true, log),
-  );
-  results.unsigned = await section(
-    `3. hbd, unsigned heartbeats (auth: optional), ${INGEST_HOSTS} hosts, ${sustained}`,
-    () => measureHbdIngest(false, log),
-  );
+  if (wants('ingest'))
+    results.udp = await section(`1. baseline: bare Node dgram receiver, ${sustained}`, () =>
+      measureUdpBaseline(log),
+    );
+  if (wants('ingest'))
+    results.signed = await section(
+      `2. hbd, signed heartbeats (auth: required), ${INGEST_HOSTS} hosts, ${sustained}`,
+      () => measureHbdIngest(true, log),
+    );
+  if (wants('ingest'))
+    results.unsigned = await section(
+      `3. hbd, unsigned heartbeats (auth: optional), ${INGEST_HOSTS} hosts, ${sustained}`,
+      () => measureHbdIngest(false, log),
+    );
   for (const [variant, title] of [
     ['map', 'baseline: Map<host name, number>'],
     ['plain', 'hbd state, plain heartbeats'],
     ['extras', 'hbd state, heartbeats with msg and 2 fields'],
   ] as const) {
+    if (!wants('memory')) break;
     results.memory[variant] = await section(
       `4. memory per host, ${MEMORY_HOSTS} hosts, ${title}`,
       async () => {
@@ -88,23 +111,40 @@ try {
       },
     );
   }
-  results.wheel = await section(`5. deadline wheel, ${WHEEL_HOSTS} hosts, per heartbeat`, async () => {
-    const report = await measureWheel();
-    log(
-      `  wheel ${report.wheelNsPerBeat.toFixed(1)} ns/heartbeat (${report.beatsPerRun} heartbeats and ` +
-        `${report.sweepsPerRun} sweeps per run), Map.get ${report.mapGetNsPerBeat.toFixed(1)} ns`,
+  if (wants('wheel'))
+    results.wheel = await section(`5. deadline wheel, ${WHEEL_HOSTS} hosts, per heartbeat`, async () => {
+      const report = await measureWheel();
+      log(
+        `  wheel ${report.wheelNsPerBeat.toFixed(1)} ns/heartbeat (${report.beatsPerRun} heartbeats and ` +
+          `${report.sweepsPerRun} sweeps per run), Map.get ${report.mapGetNsPerBeat.toFixed(1)} ns`,
+      );
+      return report;
+    });
+  const pushLoad = `${PUSH_HOSTS} tokens, ${PUSH_CONNECTIONS} connections, autocannon`;
+  if (wants('push')) {
+    results.httpBaseline = await section(`6. baseline: bare node:http answering 200 OK, ${pushLoad}`, () =>
+      measureHttpBaseline(log),
     );
-    return report;
-  });
+    results.push = await section(`6. hbd push pings, GET /ping/{uuid}, ${pushLoad}`, () =>
+      measurePushPings(log),
+    );
+  }
 } finally {
   killAllChildren();
 }
 
-const rows = buildRows(results);
+const prefixes = selected.flatMap((name) => SECTIONS[name] ?? []);
+const rows = buildRows(results).filter(
+  (row) => prefixes.length === 0 || prefixes.some((prefix) => row.measure.startsWith(prefix)),
+);
 log('\n== Results\n');
 log(formatTable(rows));
 log(`\nTotal time ${((performance.now() - startedAt) / 1000).toFixed(0)} s.`);
-const resultsFile = new URL('./results.json', import.meta.url);
+// A partial run keeps the last full one's file.
+const resultsFile = new URL(
+  selected.length === 0 ? './results.json' : `./results-${selected.join('-')}.json`,
+  import.meta.url,
+);
 writeFileSync(
   resultsFile,
   `${JSON.stringify({ date: new Date().toISOString(), machine, rows, details: results }, null, 2)}\n`,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian packages hbd's test suite runs for real: BIND's named, nsupdate and dig, and
-# aiosmtpd as an SMTP server that is not the one the unit tests embed.
+# Installs the Debian packages hbd's test suite runs for real: BIND's named, nsupdate and dig,
+# aiosmtpd as an SMTP server that is not the one the unit tests embed, and Chromium for the dashboard.
 # Idempotent: does nothing when they are already there. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -10,6 +10,10 @@ command -v nsupdate >/dev/null 2>&1 && command -v dig >/dev/null 2>&1 || missing
 # Debian's interpreter, not whichever python3 is first on PATH: the package installs only for it,
 # and a pyenv or venv python3 would never see it and have us reinstall on every run.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
+# The dashboard tests drive Debian's Chromium at /usr/bin/chromium; playwright never downloads a browser.
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The push tests ping hbd with the real curl, as the scripts that use it do.
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else

@@ -8,6 +8,7 @@ import { hostPolicy } from './config/host-policy.js';
 import type { Config } from './config/schema.js';
 import { createUpdater } from './dns/create-updater.js';
 import { DnsPublisher } from './dns/publisher.js';
+import { Access, refuseUpgrade } from './http/access.js';
 import { createApi } from './http/app.js';
 import { hostJson } from './http/host-json.js';
 import { createMetrics } from './http/metrics.js';
@@ -22,6 +23,9 @@ import { NotifyEngine } from './notify/engine.js';
 import { notifySettingsOf } from './notify/settings.js';
 import { Silences } from './notify/silences.js';
 import { triggerKindOf } from './notify/triggers.js';
+import { PushPings } from './push/ping.js';
+import { withPushTiming } from './push/tokens.js';
+import { BeatHistory } from './state/beat-history.js';
 import { type Clock, systemClock } from './state/clock.js';
 import { Committer } from './state/committer.js';
 import { DeadlineWheel } from './state/deadline-wheel.js';
@@ -49,6 +53,8 @@ export interface RunningDaemon {
   /** Mutes on hosts, for the notification path and the API. */
   readonly silences: Silences;
   readonly notify: NotifyEngine;
+  /** The HTTP push endpoints' state: tokens and counters. */
+  readonly push: PushPings;
   /** Applies what can change live; the caller logs the rest as needing a restart. */
   reload(next: Config): void;
   /** Stops ingest, flushes state, closes everything; resolves when done. */
@@ -58,6 +64,8 @@ export interface RunningDaemon {
 export interface DaemonDeps {
   log: Logger;
   clock?: Clock;
+  /** The built dashboard; by default dist/web (see `defaultDashboardDir`). */
+  dashboardDir?: string;
 }
 
 /** The composition root: builds every part from the config, starts them, and stops them in reverse. */
@@ -87,9 +95,19 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     flushIntervalMs: STORE_CYCLE_MS,
     onError: (error) => log.error({ err: error }, 'cannot write to the state store; will retry'),
   });
-  const monitor = new Monitor({ table, wheel, clock, sink: committer, bus, timing: timingOf(config) });
+  const beatHistory = new BeatHistory();
+  const monitor = new Monitor({
+    table,
+    wheel,
+    clock,
+    sink: committer,
+    bus,
+    timing: timingOf(config),
+    beatHistory,
+  });
   monitor.restore(store.loadHosts());
   monitor.restoreTimings(unstoredTimings.values());
+  const push = new PushPings({ monitor, config });
 
   const notifySettings = notifySettingsOf(config);
   const notify = new NotifyEngine({
@@ -154,7 +172,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
           recordEvent: (event) => committer.recordEvent(event),
           lookup: (host) => {
             const slot = table.find(host);
-            if (slot < 0) return undefined;
+            // A push host's address is wherever its job last pinged from: nothing to publish.
+            if (slot < 0 || push.isPushHost(host)) return undefined;
             const record = table.record(slot);
             return { host, addr: record.addr, ip4: record.ip4, ip6: record.ip6, signed: record.signed };
           },
@@ -166,14 +185,18 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     bus,
     snapshot: () => Array.from(table.slots(), (slot) => hostJson(monitor, slot, dnsStatus)),
   });
+  const access = new Access({ config: () => config, now: () => clock.wall() });
   const api = createApi({
     monitor,
     store,
     dns,
     silences,
     notify,
+    beatHistory,
+    push,
+    dashboardDir: deps.dashboardDir,
     metrics: createMetrics({ stats, table, dns, notify }),
-    apiToken: () => config.api_token,
+    access,
     startedAt,
     onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),
   });
@@ -188,7 +211,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       onDatagram: (datagram, source) => pipeline.handle(datagram, source),
       onError: (error) => log.error({ err: error }, 'heartbeat socket error'),
     });
-    server = await listenHttp(config, getRequestListener(api.fetch), feed);
+    server = await listenHttp(config, getRequestListener(api.fetch), feed, access);
   } catch (error) {
     await udp?.close();
     notify.stop();
@@ -225,11 +248,14 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     stats,
     silences,
     notify,
+    push,
     reload(next: Config) {
       config = next;
+      push.reload(next);
       monitor.setTiming(timingOf(next));
       pipeline.setGatekeeper(gatekeeperOf(next));
       log.level = next.log_level;
+      access.configChanged();
     },
     async stop() {
       // Stop hearing first, so nothing arrives after the final flush.
@@ -263,7 +289,11 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
 }
 
 function timingOf(config: Config): TimingPolicy {
-  return { interval: config.interval, grace: config.grace, overrideFor: hostPolicy(config) };
+  return {
+    interval: config.interval,
+    grace: config.grace,
+    overrideFor: withPushTiming(config.push, hostPolicy(config)),
+  };
 }
 
 function gatekeeperOf(config: Config): Gatekeeper {
@@ -297,6 +327,7 @@ async function listenHttp(
   config: Config,
   listener: http.RequestListener,
   feed: LiveFeed,
+  access: Access,
 ): Promise<http.Server> {
   const server =
     config.tls_cert && config.tls_key
@@ -307,8 +338,13 @@ async function listenHttp(
       : http.createServer(listener);
   server.on('upgrade', (request, socket, head) => {
     const path = (request.url ?? '').split('?')[0];
-    if (path === '/ws') feed.handleUpgrade(request, socket, head);
-    else socket.destroy();
+    if (path !== '/ws') {
+      socket.destroy();
+      return;
+    }
+    const refusal = access.upgradeRefusal(request);
+    if (refusal) refuseUpgrade(socket, refusal);
+    else feed.handleUpgrade(request, socket, head);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,30 +1,28 @@
 import { Command } from 'commander';
 import type { HostJson } from '../http/host-json.js';
-import { apiBaseUrl, callApi } from './api-client.js';
-import { loadConfigOrExit } from './config-loading.js';
+import { type ApiOptions, callApi, connectApi, withApiOptions } from './api-client.js';
+import { formatTable } from './table.js';
 
-interface HostsOptions {
-  config?: string;
-  url?: string;
+interface HostsOptions extends ApiOptions {
   json?: boolean;
 }
 
 export function hostsCommand(): Command {
-  return new Command('hosts')
-    .description('print the hosts a running hbd knows, from its API')
-    .option('-c, --config <file>', 'config file, to find the API address (hbd_host, hbd_port, tls_cert)')
-    .option('--url <url>', 'API base URL, e.g. http://127.0.0.1:50004 (overrides the config)')
-    .option('--json', 'print the API answer as JSON')
-    .action((options: HostsOptions) => printHosts(options));
+  return withApiOptions(
+    new Command('hosts')
+      .description('print the hosts a running hbd knows, from its API')
+      .option('--json', 'print the API answer as JSON'),
+  ).action((options: HostsOptions) => printHosts(options));
 }
 
 async function printHosts(options: HostsOptions): Promise<void> {
-  const base = options.url ?? apiBaseUrl(loadConfigOrExit(options.config).config);
+  // The token goes along when there is one: a daemon with `read_access: login` needs it to read.
+  const api = connectApi(options)!;
   let hosts: HostJson[];
   try {
-    hosts = await callApi<HostJson[]>(base, '/api/hosts');
+    hosts = await callApi<HostJson[]>(api.base, '/api/hosts', { headers: api.headers });
   } catch (error) {
-    process.stderr.write(`hbd: cannot read hosts from ${base}: ${(error as Error).message}\n`);
+    process.stderr.write(`hbd: cannot read hosts from ${api.base}: ${(error as Error).message}\n`);
     process.exitCode = 1;
     return;
   }
@@ -45,15 +43,7 @@ export function formatHostTable(hosts: readonly HostJson[], now: number): string
     `${ago(now - Date.parse(host.last_seen))} ago`,
     host.msg ?? '',
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: string[]) =>
-    `${cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
-      .join('  ')
-      .trimEnd()}\n`;
-  return `${[header, ...rows].map(line).join('')}${hosts.length} host(s)\n`;
+  return formatTable(header, rows, 'host');
 }
 
 function ago(ms: number): string {

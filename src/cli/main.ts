@@ -5,6 +5,7 @@ import { dnsCommand } from './dns.js';
 import { hostsCommand } from './hosts.js';
 import { keygenCommand } from './keygen.js';
 import { notifyCommand } from './notify.js';
+import { passwdCommand } from './passwd.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { silenceCommand, silencesCommand, unsilenceCommand } from './silence.js';
@@ -17,6 +18,7 @@ const program = new Command('hbd')
   .addCommand(serveCommand(), { isDefault: true })
   .addCommand(sendCommand())
   .addCommand(keygenCommand())
+  .addCommand(passwdCommand())
   .addCommand(checkConfigCommand())
   .addCommand(hostsCommand())
   .addCommand(dnsCommand())

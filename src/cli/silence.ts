@@ -1,14 +1,8 @@
 import { Command } from 'commander';
 import { formatDuration, parseDuration } from '../config/duration.js';
 import type { SilenceJson } from '../http/silence-routes.js';
-import { apiBaseUrl, callApi } from './api-client.js';
-import { loadConfigOrExit } from './config-loading.js';
-
-interface ApiOptions {
-  config?: string;
-  url?: string;
-  token?: string;
-}
+import { type ApiOptions, callApi, connectApi, usageError, withApiOptions } from './api-client.js';
+import { formatTable } from './table.js';
 
 interface SilenceOptions extends ApiOptions {
   reason?: string;
@@ -16,13 +10,6 @@ interface SilenceOptions extends ApiOptions {
 
 interface ListOptions extends ApiOptions {
   json?: boolean;
-}
-
-function withApiOptions(command: Command): Command {
-  return command
-    .option('-c, --config <file>', 'config file, for the API address and api_token')
-    .option('--url <url>', 'API base URL, e.g. http://127.0.0.1:50004 (overrides the config)')
-    .option('--token <token>', 'API token (default: $HBD_API_TOKEN, else api_token from the config)');
 }
 
 export function silenceCommand(): Command {
@@ -60,7 +47,7 @@ async function addSilence(pattern: string, duration: string, options: SilenceOpt
   } catch (error) {
     return usageError(`silence: ${(error as Error).message}`);
   }
-  const api = connect(options, 'silence');
+  const api = connectApi(options, 'silence');
   if (!api) return;
   try {
     const { silence } = await callApi<{ silence: SilenceJson }>(api.base, '/api/silences', {
@@ -77,7 +64,7 @@ async function addSilence(pattern: string, duration: string, options: SilenceOpt
 }
 
 async function listSilences(options: ListOptions): Promise<void> {
-  const api = connect(options);
+  const api = connectApi(options);
   if (!api) return;
   let silences: SilenceJson[];
   try {
@@ -100,7 +87,7 @@ async function removeSilence(idText: string, options: ApiOptions): Promise<void>
       `unsilence: expected the id of a silence (a number, see \`hbd silences\`), got "${idText}"`,
     );
   }
-  const api = connect(options, 'unsilence');
+  const api = connectApi(options, 'unsilence');
   if (!api) return;
   try {
     const { removed } = await callApi<{ removed: number }>(api.base, `/api/silences/${idText}`, {
@@ -113,27 +100,6 @@ async function removeSilence(idText: string, options: ApiOptions): Promise<void>
   }
 }
 
-/**
- * Where the API is and the headers to send. With `needsTokenFor`, a missing token is a usage
- * error; reading sends the token only when there is one. The config is read only when needed.
- */
-function connect(
-  options: ApiOptions,
-  needsTokenFor?: string,
-): { base: string; headers: Record<string, string> } | undefined {
-  // An empty $HBD_API_TOKEN is as good as unset, so the config's token still counts.
-  const givenToken = options.token || process.env.HBD_API_TOKEN;
-  const config =
-    options.url && (givenToken || !needsTokenFor) ? undefined : loadConfigOrExit(options.config).config;
-  const base = options.url ?? apiBaseUrl(config!);
-  const token = givenToken || config?.api_token;
-  if (!token && needsTokenFor) {
-    usageError(`${needsTokenFor} needs the API token: --token, $HBD_API_TOKEN, or api_token in the config`);
-    return undefined;
-  }
-  return { base, headers: token ? { authorization: `Bearer ${token}` } : {} };
-}
-
 function formatSilenceTable(silences: readonly SilenceJson[], now: number): string {
   if (silences.length === 0) return 'no silences in force\n';
   const header = ['ID', 'PATTERN', 'UNTIL', 'REMAINING', 'REASON'];
@@ -144,25 +110,12 @@ function formatSilenceTable(silences: readonly SilenceJson[], now: number): stri
     formatDuration(silence.until_ms - now),
     silence.reason ?? '',
   ]);
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: string[]) =>
-    `${cells
-      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
-      .join('  ')
-      .trimEnd()}\n`;
-  return `${[header, ...rows].map(line).join('')}${silences.length} silence(s)\n`;
+  return formatTable(header, rows, 'silence');
 }
 
 /** "2026-11-25 20:00 UTC": to the minute, and in UTC so that it means the same on every machine. */
 function readableTime(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-function usageError(message: string): void {
-  process.stderr.write(`hbd: ${message}\n`);
-  process.exitCode = 2;
 }
 
 function failed(command: string, error: unknown): void {

@@ -50,7 +50,9 @@ export function describeValue(value: unknown, secret = false): string {
 /** One line per schema issue: where it is, what was expected and, unless it is a cross-key rule, what was found. */
 export function issueProblems(issues: readonly z.core.$ZodIssue[], locate: Locate): string[] {
   return issues.flatMap(unwrapUnion).map((issue) => {
-    const secret = SECRET_KEYS.some((key) => issue.path.join('.').startsWith(key));
+    const path = issue.path.join('.');
+    // Whole segments: `push` holds secrets, `pushsrv` does not.
+    const secret = SECRET_KEYS.some((key) => path === key || path.startsWith(`${key}.`));
     const found = issue.code === 'custom' ? '' : `, got ${describeValue(issue.input, secret)}`;
     return formatProblem(locate(issue.path), issue.message + found);
   });

@@ -41,6 +41,13 @@ max_skew: 300
 # Bearer token (16+ characters) for the API's write calls; null disables them.
 api_token: null
 
+# Logins for the dashboard and the API, each with a hash made by \`hbd passwd\` and a role:
+# viewer reads, admin also writes (silences, forgetting hosts, DNS sync).
+#   alice: {password: "scrypt$15$8$1$…", role: admin}
+auth_users: {}
+# Reading the dashboard, the read API and /metrics: public, or login (a user, or api_token).
+read_access: public
+
 # Serve HTTPS with this certificate and key (set both or neither).
 tls_cert: null
 tls_key: null
@@ -129,4 +136,12 @@ notify:
   #   signal: {url: "http://127.0.0.1:8080", account: "+4915112345678", recipients: ["+4915187654321"]}
   #   webhook: {url: "https://hooks.example.org/hbd", secret: <16+ characters>}
   #   ntfy: {url: "https://ntfy.sh/<topic>", token: <access token>}
+
+# Jobs that report over HTTP (cron, backups, CI) by host name, each with its token (10+ characters;
+# a Healthchecks.io UUID or Uptime Kuma push token works as is) and optional interval and grace
+# (docs/push.md). They ping /ping/<token>, /<token> or /api/push/<token>.
+#   backup-db: {token: 0f6e7c4e-53a1-4c2e-9d11-7b1a6e0c9f20, interval: 86400, grace: 3600}
+push: {}
+# Enables /ping/<push_ping_key>/<host name>, and ?create=1 for hosts not seen yet; null: off.
+push_ping_key: null
 `;

@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  flag,
+  intAtLeast,
+  intRange,
+  nonEmptyString,
+  nonNegativeSeconds,
+  oneOf,
+  positive,
+} from './schema-leaves.js';
 
 /**
  * The `notify:` section (see docs/notify.md): how the notification engine groups, holds, retries
@@ -6,38 +15,6 @@ import { z } from 'zod';
  * required keys, URL schemes); the channel factories check the rest when hbd or check-config
  * builds them, so there is one authority for what a provider accepts.
  */
-
-// The leaves read as those of schema.ts do, one "expected …" per leaf; copied rather than imported
-// because schema.ts imports this file.
-
-function intRange(min: number, max: number) {
-  const error = `expected an integer from ${min} to ${max}`;
-  return z.int(error).min(min, error).max(max, error);
-}
-
-function intAtLeast(min: number) {
-  const error = `expected an integer of at least ${min}`;
-  return z.int(error).min(min, error);
-}
-
-function positive(unit: string) {
-  const error = `expected a number of ${unit} greater than 0`;
-  return z.number(error).gt(0, error);
-}
-
-function nonNegativeSeconds() {
-  const error = 'expected a number of seconds, 0 or more';
-  return z.number(error).min(0, error);
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, `expected one of ${values.join(', ')}`);
-}
-
-function nonEmptyString(what: string) {
-  const error = `expected ${what}`;
-  return z.string(error).min(1, error);
-}
 
 function httpUrl(what: string) {
   return z.url({ protocol: /^https?$/, error: `expected ${what}` });
@@ -50,8 +27,6 @@ function optionalString(what: string) {
 function timeout(seconds: number) {
   return positive('seconds').default(seconds);
 }
-
-const flag = z.boolean('expected true or false');
 
 /** Heartbeat fields are written lower-case (`role=web`), so only such names can match one. */
 const FIELD_NAME = /^[a-z][a-z0-9_]{0,31}$/;

@@ -10,8 +10,14 @@ const LIVE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>([
   'keys',
   'max_skew',
   'api_token',
+  // Checked on every request; a reload also ends the sessions of users it removes or changes.
+  'auth_users',
+  'read_access',
   'log_level',
   'history',
+  // A reload builds a new token map; pings in flight finish with the one they started with.
+  'push',
+  'push_ping_key',
 ]);
 
 /**

@@ -1,7 +1,19 @@
 import { z } from 'zod';
+import { PASSWORD_HASH } from '../auth/passwords.js';
+import { ROLES, USER_NAME, USER_NAME_RULE } from '../auth/users.js';
 import { TSIG_ALGORITHMS } from '../dns/update-types.js';
 import { notifySection } from './notify-schema.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
+import { pingKeyIsNoToken, pushPingKey, pushSection } from './push-schema.js';
+import {
+  flag,
+  intAtLeast,
+  intRange,
+  nonEmptyString,
+  nonNegativeSeconds,
+  oneOf,
+  positive,
+} from './schema-leaves.js';
 
 /** What the schema needs from outside: where relative paths start, and what the defaults derive from. */
 export interface SchemaContext extends PathContext {
@@ -13,6 +25,8 @@ const MIB = 1024 * 1024;
 /** The keys whose values are credentials: error messages describe them but never echo them. */
 export const SECRET_KEYS: readonly string[] = [
   'api_token',
+  // Hashes, but a leaked one can be guessed at offline.
+  'auth_users',
   'keys',
   'dns.tsig_secret',
   'notify.email.smtp',
@@ -27,39 +41,10 @@ export const SECRET_KEYS: readonly string[] = [
   // On a public server, whoever knows the topic can read it.
   'notify.ntfy.url',
   'notify.ntfy.token',
+  // A push token or the ping key in a URL is all it takes to report for a host.
+  'push',
+  'push_ping_key',
 ];
-
-// Every leaf gives one "expected …" message for both a wrong type and an out-of-range value, so
-// a user reads the whole requirement at once; the loader appends what it found instead.
-
-function intRange(min: number, max: number) {
-  const error = `expected an integer from ${min} to ${max}`;
-  return z.int(error).min(min, error).max(max, error);
-}
-
-function intAtLeast(min: number) {
-  const error = `expected an integer of at least ${min}`;
-  return z.int(error).min(min, error);
-}
-
-function positive(unit: string) {
-  const error = `expected a number of ${unit} greater than 0`;
-  return z.number(error).gt(0, error);
-}
-
-function nonNegativeSeconds() {
-  const error = 'expected a number of seconds, 0 or more';
-  return z.number(error).min(0, error);
-}
-
-function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
-  return z.enum(values, `expected one of ${values.join(', ')}`);
-}
-
-function nonEmptyString(what: string) {
-  const error = `expected ${what}`;
-  return z.string(error).min(1, error);
-}
 
 function filePath(ctx: PathContext, what = 'a file path') {
   return nonEmptyString(what).transform((path) => resolvePath(path, ctx));
@@ -100,6 +85,27 @@ const hostOverride = z.object(
 
 const API_TOKEN = 'expected null or a token of at least 16 characters';
 
+const AUTH_USER = 'expected a map with password and role';
+const authUser = z.object(
+  {
+    password: z
+      .string('expected a hash made by `hbd passwd`')
+      .regex(PASSWORD_HASH, 'expected a hash made by `hbd passwd`, not the password itself'),
+    role: oneOf(ROLES),
+  },
+  AUTH_USER,
+);
+
+/** Logins for the dashboard and the API; a bad name is reported at its own key, like a host's. */
+function authUsers(entries: Record<string, z.output<typeof authUser>>, ctx: z.core.$RefinementCtx) {
+  if (typeof entries !== 'object' || entries === null) return;
+  for (const name of Object.keys(entries)) {
+    if (!USER_NAME.test(name)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `expected a user name of ${USER_NAME_RULE}` });
+    }
+  }
+}
+
 /** Dynamic DNS: how hosts' A/AAAA records are published (see docs/dns.md). */
 function dns(ctx: PathContext) {
   const error = 'expected a map of dynamic DNS settings';
@@ -116,8 +122,8 @@ function dns(ctx: PathContext) {
         tsig_algorithm: oneOf(TSIG_ALGORITHMS).default('hmac-sha256'),
         ttl: intRange(0, 2 ** 31 - 1).default(60),
         on_down: oneOf(['keep', 'delete']).default('keep'),
-        allow_unsigned: z.boolean('expected true or false').default(false),
-        allow_private: z.boolean('expected true or false').default(false),
+        allow_unsigned: flag.default(false),
+        allow_private: flag.default(false),
         refresh: positive('seconds').default(86_400),
         retry_max: positive('seconds').default(30),
       },
@@ -161,6 +167,12 @@ export function configSchema(ctx: SchemaContext) {
         .default({}),
       max_skew: positive('seconds').default(300),
       api_token: z.string(API_TOKEN).min(16, API_TOKEN).nullable().default(null),
+      auth_users: z
+        .record(z.string(), authUser, 'expected a map of user name to {password, role}')
+        // Also when a password is wrong, so that a bad name is reported with it.
+        .superRefine(authUsers, { when: () => true })
+        .default({}),
+      read_access: oneOf(['public', 'login']).default('public'),
       tls_cert: optionalFilePath(ctx),
       tls_key: optionalFilePath(ctx),
       hosts: z
@@ -183,7 +195,10 @@ export function configSchema(ctx: SchemaContext) {
       nsupdate_bin: nonEmptyString('a program path').default('/usr/bin/nsupdate'),
       dns: dns(ctx),
       notify: notifySection(),
+      push: pushSection(),
+      push_ping_key: pushPingKey(),
     })
+    .superRefine(pingKeyIsNoToken)
     .superRefine(
       (config, ctx) => {
         // With `when` below, invalid values get here too; those already have their own problem.
@@ -198,6 +213,19 @@ export function configSchema(ctx: SchemaContext) {
         });
       },
       // Run even when other keys are invalid, so this problem is reported with the rest.
+      { when: () => true },
+    )
+    .superRefine(
+      (config, ctx) => {
+        const users = config.auth_users as unknown;
+        if (config.read_access !== 'login' || typeof users !== 'object' || users === null) return;
+        if (Object.keys(users).length > 0) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['read_access'],
+          message: 'login needs a user under auth_users (made with `hbd passwd`), or read_access: public',
+        });
+      },
       { when: () => true },
     );
 }

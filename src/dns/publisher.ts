@@ -24,7 +24,7 @@ export interface DnsPublisherOptions {
 }
 
 /** The parts of a heartbeat that decide what to publish. */
-export type HeartbeatSource = Pick<HeartbeatNotice, 'host' | 'addr' | 'ip4' | 'ip6' | 'signed'>;
+export type HeartbeatSource = Pick<HeartbeatNotice, 'host' | 'addr' | 'ip4' | 'ip6' | 'signed' | 'via'>;
 
 /** A host's DNS as the API shows it. */
 export interface DnsStatus {
@@ -104,6 +104,8 @@ export class DnsPublisher {
   /** Returns whether anything was queued. Runs for every heartbeat, so the common case (nothing new) is cheap. */
   #heard(source: HeartbeatSource, force: boolean): boolean {
     const { dns, dyndomains } = this.#options.config;
+    // An HTTP ping's source is wherever the job's script ran (or its proxy), not the host's address.
+    if (source.via === 'http') return false;
     if (!source.signed && !dns.allow_unsigned) return false;
     const wanted = publishAddresses(source);
     const current = this.#published.get(source.host);

@@ -3,21 +3,28 @@ import type { Registry } from 'prom-client';
 import type { DnsPublisher } from '../dns/publisher.js';
 import type { NotifyEngine } from '../notify/engine.js';
 import type { Silences } from '../notify/silences.js';
+import type { PushPings } from '../push/ping.js';
+import type { BeatHistory } from '../state/beat-history.js';
 import type { Monitor } from '../state/monitor.js';
 import type { Store } from '../store/store.js';
-import { requireBearer } from './bearer.js';
+import type { Access } from './access.js';
+import { authRoutes } from './auth-routes.js';
+import { beatsJson } from './beats-json.js';
+import { dashboardRoutes } from './dashboard.js';
 import { HttpError } from './errors.js';
 import { eventJson } from './event-json.js';
 import { hostJson } from './host-json.js';
 import { outboxRoutes } from './outbox-routes.js';
+import { pushRoutes } from './push-routes.js';
 import { silenceRoutes } from './silence-routes.js';
+import { uptimeJson, WEEK_MS } from './uptime-json.js';
 
 export interface ApiDeps {
   monitor: Monitor;
   store: Store;
   metrics: Registry;
-  /** Read on every write call, so a config reload takes effect at once. */
-  apiToken: () => string | null;
+  /** Who may read and write; reads the config on every request, so a reload takes effect at once. */
+  access: Access;
   startedAt: number;
   onUnexpectedError: (error: unknown) => void;
   /** The notification engine, for the outbox and channel health. */
@@ -26,16 +33,36 @@ export interface ApiDeps {
   dns?: DnsPublisher;
   /** Present when silences are kept; the routes are absent otherwise. */
   silences?: Silences;
+  /** Recent heartbeat timing per host, for the dashboard's chart; the beats route is absent without it. */
+  beatHistory?: BeatHistory;
+  /** Where the built dashboard is; see `dashboardRoutes`. */
+  dashboardDir?: string;
+  /** The push endpoints (docs/push.md); absent, their paths are not served. */
+  push?: PushPings;
 }
 
 const HOST_EVENTS_SHOWN = 50;
 const MAX_EVENTS_PER_PAGE = 1000;
+/** A week of a host flapping every few seconds; more is not worth reading for one number. */
+const MAX_UPTIME_EVENTS = 200_000;
 
 /** The HTTP API. Every error is JSON `{ "error": "…" }` with the status that fits. */
 export function createApi(deps: ApiDeps): Hono {
   const { monitor, store } = deps;
   const dnsStatus = deps.dns && ((host: string) => deps.dns!.status(host));
   const app = new Hono();
+  // First, so that no route under /api can be reached around it.
+  app.use('/api/*', deps.access.requireReader);
+  app.use('/metrics', deps.access.requireReader);
+  // Before the other routes: they carry their own secret (`requireReader` lets /api/push/ pass),
+  // and a path of theirs that holds no known token is passed on to the routes below.
+  if (deps.push) app.route('/', pushRoutes(deps.push));
+  app.route('/', authRoutes(deps.access));
+  const slotOf = (name: string) => {
+    const slot = monitor.table.find(name.toLowerCase());
+    if (slot < 0) throw new HttpError(404, `no host named "${name.toLowerCase()}"`);
+    return slot;
+  };
 
   app.get('/healthz', (c) =>
     c.json({
@@ -65,8 +92,24 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({ ...hostJson(monitor, slot, dnsStatus), events });
   });
 
+  if (deps.beatHistory) {
+    const beatHistory = deps.beatHistory;
+    app.get('/api/hosts/:name/beats', (c) =>
+      c.json(beatsJson(beatHistory.recent(slotOf(c.req.param('name'))))),
+    );
+  }
+
+  app.get('/api/hosts/:name/uptime', (c) => {
+    const slot = slotOf(c.req.param('name'));
+    const now = Date.now();
+    const name = monitor.table.names[slot]!;
+    const events = store.events({ host: name, since: now - WEEK_MS, limit: MAX_UPTIME_EVENTS });
+    const { state, firstSeen } = monitor.table.record(slot);
+    return c.json(uptimeJson({ events, currentState: state, firstSeen, now }));
+  });
+
   app.delete('/api/hosts/:name', (c) => {
-    requireBearer(c.req.header('authorization'), deps.apiToken());
+    deps.access.requireWriter(c);
     const name = c.req.param('name').toLowerCase();
     if (!monitor.forget(name, 'forgotten through the API'))
       throw new HttpError(404, `no host named "${name}"`);
@@ -74,7 +117,7 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   app.post('/api/dns/sync', (c) => {
-    requireBearer(c.req.header('authorization'), deps.apiToken());
+    deps.access.requireWriter(c);
     if (!deps.dns) throw new HttpError(409, 'dynamic DNS is not configured (set dyndomains)');
     const host = c.req.query('host')?.toLowerCase();
     if (host !== undefined && monitor.table.find(host) < 0)
@@ -89,8 +132,11 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json(store.events({ host, since, limit }).map(eventJson));
   });
 
-  if (deps.silences) app.route('/', silenceRoutes({ silences: deps.silences, apiToken: deps.apiToken }));
+  if (deps.silences) app.route('/', silenceRoutes({ silences: deps.silences, access: deps.access }));
   if (deps.notify) app.route('/', outboxRoutes({ outbox: store.outbox, notify: deps.notify }));
+
+  // Last, so that an unknown /api path still gets a JSON 404 rather than a page.
+  app.route('/', dashboardRoutes({ dir: deps.dashboardDir }));
 
   app.notFound((c) => c.json({ error: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
   app.onError((error, c) => {

@@ -2,13 +2,13 @@ import { Hono } from 'hono';
 import { parseDuration } from '../config/duration.js';
 import type { Silences } from '../notify/silences.js';
 import type { Silence } from '../store/silence-store.js';
-import { requireBearer } from './bearer.js';
+import type { Access } from './access.js';
 import { HttpError } from './errors.js';
 
 export interface SilenceRoutesDeps {
   silences: Silences;
-  /** Read on every write call, so a config reload takes effect at once. */
-  apiToken: () => string | null;
+  /** Decides who may add and remove silences. */
+  access: Pick<Access, 'requireWriter'>;
 }
 
 /** A silence as the API shows it. */
@@ -37,7 +37,7 @@ export function silenceJson(silence: Silence): SilenceJson {
   };
 }
 
-/** `/api/silences`: reading is public, like every read; adding and removing need the bearer token. */
+/** `/api/silences`: reading is like every read; adding and removing need a writer (see `Access`). */
 export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
   const { silences } = deps;
   const app = new Hono();
@@ -45,8 +45,8 @@ export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
   app.get('/api/silences', (c) => c.json({ silences: silences.list().map(silenceJson) }));
 
   app.post('/api/silences', async (c) => {
-    // Before the body is read, so that without the token nothing of it is looked at.
-    requireBearer(c.req.header('authorization'), deps.apiToken());
+    // Before the body is read, so that without the right to write nothing of it is looked at.
+    deps.access.requireWriter(c);
     const body = await jsonObject(c.req.text());
     const unknown = Object.keys(body).filter((key) => !POST_FIELDS.includes(key));
     if (unknown.length > 0) {
@@ -69,7 +69,7 @@ export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
   });
 
   app.delete('/api/silences/:id', (c) => {
-    requireBearer(c.req.header('authorization'), deps.apiToken());
+    deps.access.requireWriter(c);
     const text = c.req.param('id');
     const id = /^[1-9]\d{0,15}$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isSafeInteger(id)) {

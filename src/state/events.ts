@@ -43,4 +43,6 @@ export interface HeartbeatNotice {
   ip6: string | null;
   signed: boolean;
   seq: number | null;
+  /** `http`: an HTTP ping (docs/push.md), whose source address is never published in DNS. */
+  via?: 'http' | undefined;
 }

@@ -1,5 +1,6 @@
 import type { Bus } from '../bus.js';
 import type { Heartbeat, Status } from '../protocol/types.js';
+import type { BeatHistory } from './beat-history.js';
 import type { Clock } from './clock.js';
 import type { DeadlineWheel } from './deadline-wheel.js';
 import type { HostEvent, HostState } from './events.js';
@@ -19,6 +20,17 @@ export interface TimingPolicy {
   interval: number;
   grace: number;
   overrideFor(host: string): { interval?: number; grace?: number };
+}
+
+/** A job's run that has started and not finished yet (docs/push.md). */
+export interface Run {
+  /** Wall time it started, ms since the epoch. */
+  readonly startedAt: number;
+  /** The caller's name for it, to pair a start with its finish; undefined when none was given. */
+  readonly id: string | undefined;
+  readonly graceSeconds: number;
+  /** Monotonic time at which the host is down if the run has not finished. */
+  readonly downAt: number;
 }
 
 /** Where the monitor hands what must be stored; see `Committer`. */
@@ -42,7 +54,10 @@ export class Monitor {
   readonly #clock: Clock;
   readonly #sink: ChangeSink;
   readonly #bus: Bus;
+  readonly #beatHistory: Pick<BeatHistory, 'record'> | undefined;
   #timing: TimingPolicy;
+  /** By slot. Only jobs that report over HTTP start runs, so this is usually empty. */
+  readonly #runs = new Map<number, Run>();
 
   constructor(deps: {
     table: HostTable;
@@ -51,6 +66,8 @@ export class Monitor {
     sink: ChangeSink;
     bus: Bus;
     timing: TimingPolicy;
+    /** Told of every accepted heartbeat, for the dashboard's timing chart. */
+    beatHistory?: Pick<BeatHistory, 'record'>;
   }) {
     this.table = deps.table;
     this.#wheel = deps.wheel;
@@ -58,6 +75,7 @@ export class Monitor {
     this.#sink = deps.sink;
     this.#bus = deps.bus;
     this.#timing = deps.timing;
+    this.#beatHistory = deps.beatHistory;
   }
 
   /** Seconds: the config's override, else what the host announced, else the default. */
@@ -80,8 +98,11 @@ export class Monitor {
     return Number.isNaN(ts) ? undefined : ts;
   }
 
-  /** Applies an accepted heartbeat. `signed`: its signature was verified. */
-  beat(hb: Heartbeat, addr: string, signed: boolean): void {
+  /**
+   * Applies an accepted heartbeat. `signed`: its signature was verified. `via`: it came as an
+   * HTTP ping (docs/push.md) rather than a datagram, which is told on to its listeners.
+   */
+  beat(hb: Heartbeat, addr: string, signed: boolean, via?: 'http'): void {
     const { table } = this;
     const wallNow = this.#clock.wall();
     const monoNow = this.#clock.mono();
@@ -105,7 +126,9 @@ export class Monitor {
     table.signed[slot] = signed ? 1 : 0;
     if (signed && hb.ts !== undefined) table.lastTs[slot] = hb.ts;
     if (hb.every !== undefined) table.every[slot] = hb.every;
+    const lostBefore = table.lost[slot]!;
     if (hb.seq !== undefined) this.#countSeq(slot, hb.seq);
+    this.#beatHistory?.record(slot, wallNow, table.lost[slot]! - lostBefore, isNew);
     if (previousStatus !== hb.status) contentChanged = true;
     table.setStatus(slot, hb.status);
 
@@ -154,8 +177,47 @@ export class Monitor {
         ip6: extras?.ip6 ?? null,
         signed,
         seq: hb.seq ?? null,
+        via,
       });
     }
+  }
+
+  /**
+   * A job on the host said it started: unless the run finishes (`endRun`) within the host's
+   * grace, the host goes down, whatever its interval says. A later start replaces the run.
+   * A host that is not up or late is left as it is: it is already known not to be well.
+   */
+  startRun(slot: number, id?: string): void {
+    const state = this.table.getState(slot);
+    if (state !== 'up' && state !== 'late') return;
+    const graceSeconds = this.graceOf(slot);
+    const downAt = this.#clock.mono() + graceSeconds * 1000;
+    this.#runs.set(slot, { startedAt: this.#clock.wall(), id, graceSeconds, downAt });
+    this.#wheel.scheduleNoLaterThan(slot, downAt);
+  }
+
+  /** The host's unfinished run, if any. */
+  currentRun(slot: number): Run | undefined {
+    return this.#runs.get(slot);
+  }
+
+  /** The run finished (its job reported success or failure): its deadline no longer applies. */
+  endRun(slot: number): void {
+    // The wheel may still hold the run's deadline; the next look finds nothing due and moves on.
+    this.#runs.delete(slot);
+  }
+
+  /**
+   * Replaces the host's message without counting as a heartbeat: its state, status, timing and
+   * deadlines stay as they are. For a job's log line.
+   */
+  note(slot: number, msg: string | undefined): void {
+    const { table } = this;
+    const previous = table.extras[slot];
+    const extras = nextExtras(previous, { ...previous, msg });
+    if (extras === previous) return;
+    table.extras[slot] = extras;
+    this.#sink.hostChanged(slot, false, true);
   }
 
   /** Moves every host whose deadline has passed to `late` or `down`. */
@@ -169,6 +231,7 @@ export class Monitor {
     if (slot < 0) return false;
     const state = this.table.getState(slot);
     this.#wheel.cancel(slot);
+    this.#runs.delete(slot);
     this.table.remove(slot);
     this.#sink.hostForgotten(name);
     this.#sink.recordEvent({
@@ -245,10 +308,10 @@ export class Monitor {
   #scheduleNextDeadline(slot: number): void {
     switch (this.table.getState(slot)) {
       case 'up':
-        this.#wheel.schedule(slot, this.#lateAt(slot));
+        this.#scheduleAt(slot, this.#lateAt(slot));
         break;
       case 'late':
-        this.#wheel.schedule(slot, this.#downAt(slot));
+        this.#scheduleAt(slot, this.#downAt(slot));
         break;
       default:
         this.#wheel.cancel(slot);
@@ -260,12 +323,13 @@ export class Monitor {
     const state = table.getState(slot);
     if (state !== 'up' && state !== 'late') return;
     const monoNow = this.#clock.mono();
+    if (this.#runs.size !== 0 && this.#runOverdue(slot, state, monoNow)) return;
     const interval = this.intervalOf(slot);
     const grace = this.graceOf(slot);
     const lateAt = this.#lateAt(slot);
     const downAt = this.#downAt(slot);
     if (monoNow < lateAt) {
-      this.#wheel.schedule(slot, lateAt);
+      this.#scheduleAt(slot, lateAt);
       return;
     }
     const wallNow = this.#clock.wall();
@@ -294,8 +358,33 @@ export class Monitor {
         );
         this.#sink.hostChanged(slot, true, true);
       }
-      this.#wheel.schedule(slot, downAt);
+      this.#scheduleAt(slot, downAt);
     }
+  }
+
+  /** Schedules the next look at `slot`, or sooner when its unfinished run is due first. */
+  #scheduleAt(slot: number, at: number): void {
+    const run = this.#runs.size === 0 ? undefined : this.#runs.get(slot);
+    this.#wheel.schedule(slot, run === undefined ? at : Math.min(at, run.downAt));
+  }
+
+  /** Declares the host down when its run is past its grace; true when it did. */
+  #runOverdue(slot: number, state: HostState, monoNow: number): boolean {
+    const run = this.#runs.get(slot);
+    if (run === undefined || monoNow < run.downAt) return false;
+    this.#runs.delete(slot);
+    this.table.setState(slot, 'down');
+    this.#record(
+      slot,
+      this.#clock.wall(),
+      'state',
+      state,
+      'down',
+      `run started at ${new Date(run.startedAt).toISOString()} and did not finish ` +
+        `within its grace of ${run.graceSeconds} s`,
+    );
+    this.#sink.hostChanged(slot, true, true);
+    return true;
   }
 
   #countSeq(slot: number, seq: number): void {

@@ -18,6 +18,8 @@ const DEFAULTS = {
   keys: {},
   max_skew: 300,
   api_token: null,
+  auth_users: {},
+  read_access: 'public',
   tls_cert: null,
   tls_key: null,
   hosts: {},
@@ -63,6 +65,8 @@ const DEFAULTS = {
     webhook: null,
     ntfy: null,
   },
+  push: {},
+  push_ping_key: null,
 };
 
 describe('defaults', () => {

@@ -1,30 +1,16 @@
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
-import { runHbd, type ServingHbd, serveHbd } from '../helpers/cli.js';
+import { runHbd, useHbdSandbox } from '../helpers/cli.js';
 import { eventually, getJson } from '../helpers/daemon.js';
 
-let dir: string;
-let running: ServingHbd | undefined;
-
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'hbd-cli-'));
-});
-afterEach(async () => {
-  if (running && running.process.exitCode === null) {
-    running.process.kill('SIGKILL');
-    await running.exited;
-  }
-  running = undefined;
-  rmSync(dir, { recursive: true, force: true });
-});
+const sandbox = useHbdSandbox('hbd-cli-');
 
 function writeConfig(extra = ''): string {
-  const path = join(dir, 'hb.yaml');
+  const path = join(sandbox.dir, 'hb.yaml');
   writeFileSync(
     path,
     `hb_host: 127.0.0.1\nhb_port: 0\nhbd_port: 0\npickfile: state.sqlite\nlogfmt: json\n${extra}`,
@@ -85,7 +71,7 @@ describe('hbd (the command line)', () => {
   });
 
   it('`hbd -c FILE -f -v` serves; `hbd send` beats; `hbd hosts` shows it; SIGTERM stops it quickly', async () => {
-    running = await serveHbd(['-c', writeConfig(), '-f', '-v']);
+    const running = await sandbox.serve(['-c', writeConfig(), '-f', '-v']);
     const sent = await runHbd([
       'send',
       '--server',
@@ -98,7 +84,7 @@ describe('hbd (the command line)', () => {
     ]);
     expect(sent.code).toBe(0);
     await eventually(async () => {
-      const { body } = await getJson<Host[]>(`${running!.httpUrl}/api/hosts`);
+      const { body } = await getJson<Host[]>(`${running.httpUrl}/api/hosts`);
       expect(body).toEqual([
         expect.objectContaining({ name: 'web1', state: 'up', msg: 'hello from the cli' }),
       ]);
@@ -116,7 +102,7 @@ describe('hbd (the command line)', () => {
 
   it('after kill -9 and a restart, every reported transition and the host are still there', async () => {
     const config = writeConfig('grace: 0.5\n');
-    running = await serveHbd(['serve', '-c', config]);
+    let running = await sandbox.serve(['serve', '-c', config]);
     const ws = new WebSocket(`${running.httpUrl.replace('http', 'ws')}/ws`);
     const reported: { type: string; to?: string }[] = [];
     ws.on('message', (data) => reported.push(JSON.parse(String(data))));
@@ -140,7 +126,7 @@ describe('hbd (the command line)', () => {
     running.process.kill('SIGKILL');
     await running.exited;
 
-    running = await serveHbd(['serve', '-c', config]);
+    running = await sandbox.serve(['serve', '-c', config]);
     const { body } = await getJson<Host & { events: { to: string }[] }>(`${running.httpUrl}/api/hosts/db1`);
     expect(body.state).toBe('down');
     expect(body.events.map((e) => e.to)).toEqual(['down', 'late', 'up']);
@@ -149,12 +135,12 @@ describe('hbd (the command line)', () => {
   it('a heartbeat accepted just before kill -9 keeps its last-seen time and cannot be replayed after the restart', async () => {
     const secret = 'a-secret-for-the-replay-test';
     const config = writeConfig(`keys: {web1: ${secret}}\n`);
-    running = await serveHbd(['serve', '-c', config]);
+    let running = await sandbox.serve(['serve', '-c', config]);
     const socket = dgram.createSocket('udp4');
     const send = (datagram: Buffer, port: number) =>
       new Promise<void>((resolve) => socket.send(datagram, port, '127.0.0.1', () => resolve()));
     const metric = async (name: string) => {
-      const text = await (await fetch(`${running!.httpUrl}/metrics`)).text();
+      const text = await (await fetch(`${running.httpUrl}/metrics`)).text();
       return Number(text.match(new RegExp(`^${name} (\\d+)$`, 'm'))?.[1]);
     };
     // The first heartbeat creates the host, which is stored at once; the second changes only
@@ -171,7 +157,7 @@ describe('hbd (the command line)', () => {
     running.process.kill('SIGKILL');
     await running.exited;
 
-    running = await serveHbd(['serve', '-c', config]);
+    running = await sandbox.serve(['serve', '-c', config]);
     const after = await getJson<Host & { last_seen: string }>(`${running.httpUrl}/api/hosts/web1`);
     expect(after.body.last_seen).toBe(before.body.last_seen);
     await send(datagram, running.udpPort);
@@ -182,7 +168,7 @@ describe('hbd (the command line)', () => {
 
   it('SIGHUP reloads the config: live keys apply, the rest are named as needing a restart', async () => {
     const config = writeConfig();
-    running = await serveHbd(['serve', '-c', config]);
+    const running = await sandbox.serve(['serve', '-c', config]);
     writeFileSync(
       config,
       'hb_host: 127.0.0.1\nhb_port: 1\nhbd_port: 0\npickfile: state.sqlite\nlogfmt: json\ninterval: 5\n',

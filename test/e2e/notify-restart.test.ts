@@ -4,40 +4,35 @@
  * send, or during the send; and a restart raises no false alarm.
  */
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
-import { type ServingHbd, serveHbd } from '../helpers/cli.js';
+import { type ServingHbd, useHbdSandbox } from '../helpers/cli.js';
 import { eventually, getJson } from '../helpers/daemon.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
-let dir: string;
 let running: ServingHbd | undefined;
 let webhook: Standin<ReceivedWebhook>;
 const client = dgram.createSocket('udp4');
 const timers: NodeJS.Timeout[] = [];
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'hbd-notify-'));
   webhook = await startWebhookStandin();
 });
 
 afterEach(async () => {
   for (const timer of timers.splice(0)) clearInterval(timer);
-  if (running && running.process.exitCode === null && running.process.signalCode === null) {
-    running.process.kill('SIGKILL');
-    await running.exited;
-  }
   running = undefined;
   await webhook.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
+// After the hooks above, so that its afterEach runs first: hbd is gone before the webhook closes.
+const sandbox = useHbdSandbox('hbd-notify-');
+
 function writeConfig(notify: Record<string, unknown>): string {
-  const path = join(dir, 'hb.yaml');
+  const path = join(sandbox.dir, 'hb.yaml');
   const config = {
     hb_host: '127.0.0.1',
     hb_port: 0,
@@ -82,13 +77,13 @@ describe('notifications across kill -9 and restarts', () => {
   it('a transition stored just before kill -9 is still announced after the restart, once', async () => {
     // A long group_wait holds the decision back, so the crash lands between transition and message.
     const config = writeConfig({ group_wait: 3 });
-    running = await serveHbd(['serve', '-c', config]);
+    running = await sandbox.serve(['serve', '-c', config]);
     await beat('crash1');
     await eventually(async () => expect((await eventsOf('crash1'))[0]).toBe('down'), 5000);
     await kill9();
     expect(webhook.requests).toHaveLength(0);
 
-    running = await serveHbd(['serve', '-c', writeConfig({ group_wait: 0.2 })]);
+    running = await sandbox.serve(['serve', '-c', writeConfig({ group_wait: 0.2 })]);
     await eventually(() => expect(webhook.requests).toHaveLength(1), 5000);
     expect(webhook.requests[0]!.body.title).toBe('crash1 is down');
     await sleep(1000);
@@ -97,7 +92,7 @@ describe('notifications across kill -9 and restarts', () => {
 
   it('a message cut off mid-send by kill -9 is sent after the restart under the same dedup key, once', async () => {
     const config = writeConfig({ group_wait: 0.2 });
-    running = await serveHbd(['serve', '-c', config]);
+    running = await sandbox.serve(['serve', '-c', config]);
     webhook.hangNext(1);
     await beat('crash2');
     const pending = await eventually(async () => {
@@ -113,7 +108,7 @@ describe('notifications across kill -9 and restarts', () => {
     await kill9();
     expect(webhook.requests).toHaveLength(0);
 
-    running = await serveHbd(['serve', '-c', config]);
+    running = await sandbox.serve(['serve', '-c', config]);
     await eventually(() => expect(webhook.requests).toHaveLength(1), 5000);
     expect(webhook.requests[0]!.body.dedup_key).toBe(pending.dedup_key);
     expect(webhook.requests[0]!.headers['x-hbd-dedup-key']).toBe(pending.dedup_key);
@@ -127,13 +122,13 @@ describe('notifications across kill -9 and restarts', () => {
 
   it('raises no alarm for hosts that were only missed while hbd restarted, and reports one still gone when the grace ends', async () => {
     const config = writeConfig({ group_wait: 0.2, restart_grace: 2.5 });
-    running = await serveHbd(['serve', '-c', config]);
+    running = await sandbox.serve(['serve', '-c', config]);
     await beat('back1');
     await beat('gone1');
     await eventually(async () => expect(await eventsOf('gone1')).toEqual(['up']), 3000);
     await kill9();
 
-    running = await serveHbd(['serve', '-c', config]);
+    running = await sandbox.serve(['serve', '-c', config]);
     const restartedAt = Date.now();
     // Both hosts miss their fresh deadline during the grace; back1 then returns, gone1 does not.
     await eventually(async () => expect((await eventsOf('back1'))[0]).toBe('down'), 3000);

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { SilenceJson } from '../../src/http/silence-routes.js';
-import { runHbd, type ServingHbd, serveHbd } from '../helpers/cli.js';
+import { runHbd, useHbdSandbox } from '../helpers/cli.js';
 import { getJson, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { freePort } from '../helpers/server-process.js';
 
 const TOKEN = 'a-token-for-the-silence-tests';
 const HOUR = 3_600_000;
@@ -148,22 +147,10 @@ describe('the silences API', () => {
 });
 
 describe('hbd silence, hbd silences, hbd unsilence', () => {
-  let dir: string;
-  let running: ServingHbd | undefined;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hbd-silence-cli-'));
-  });
-  afterEach(async () => {
-    if (running && running.process.exitCode === null) {
-      running.process.kill('SIGKILL');
-      await running.exited;
-    }
-    running = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const sandbox = useHbdSandbox('hbd-silence-cli-');
 
   function writeConfig(extra: string): string {
-    const path = join(dir, 'hb.yaml');
+    const path = join(sandbox.dir, 'hb.yaml');
     writeFileSync(
       path,
       `hb_host: 127.0.0.1\nhb_port: 0\nhbd_host: 127.0.0.1\npickfile: state.sqlite\nlogfmt: json\n${extra}`,
@@ -171,19 +158,10 @@ describe('hbd silence, hbd silences, hbd unsilence', () => {
     return path;
   }
 
-  /** The CLI finds the API from the config, so that config needs a real port. */
-  async function freePort(): Promise<number> {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    return port;
-  }
-
   const noTokenInEnv = { HBD_API_TOKEN: undefined };
 
   it('adds, lists and removes silences through the API of a running hbd', async () => {
-    running = await serveHbd(['serve', '-c', writeConfig(`hbd_port: 0\napi_token: ${TOKEN}\n`)]);
+    const running = await sandbox.serve(['serve', '-c', writeConfig(`hbd_port: 0\napi_token: ${TOKEN}\n`)]);
     const url = running.httpUrl;
 
     const added = await runHbd(
@@ -240,9 +218,10 @@ describe('hbd silence, hbd silences, hbd unsilence', () => {
   });
 
   it('finds the address and the token in the config, and says when there is no silence', async () => {
+    // The CLI finds the API from the config, so that config needs a real port.
     const port = await freePort();
     const config = writeConfig(`hbd_port: ${port}\napi_token: ${TOKEN}\n`);
-    running = await serveHbd(['serve', '-c', config]);
+    const running = await sandbox.serve(['serve', '-c', config]);
     const empty = await runHbd(['silences', '-c', config], noTokenInEnv);
     expect(empty).toEqual({ code: 0, stdout: 'no silences in force\n', stderr: '' });
     const added = await runHbd(['silence', 'mail?', '90s', '-c', config], noTokenInEnv);

@@ -1,8 +1,18 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  discardServerDir,
+  launchOnFreePort,
+  makeServerDir,
+  READY_TIMEOUT_MS,
+  RunningServer,
+  ServerFailed,
+  type ServerProcess,
+  spawnServer,
+  waitUntilReady,
+} from './server-process.js';
 
 export interface AiosmtpdOptions {
   /** Paths of a PEM certificate and key: the server then offers STARTTLS and refuses mail without it. */
@@ -42,38 +52,9 @@ export interface RunningSmtp {
   stop(): Promise<void>;
 }
 
-const READY_TIMEOUT_MS = 10_000;
-const STOP_GRACE_MS = 3_000;
-const PORT_ATTEMPTS = 3;
 const INSTALL_HINT =
   "hbd's email tests run against a real aiosmtpd and fail without it: run ./scripts/install-test-deps.sh " +
   '(or apt-get install python3-aiosmtpd).';
-
-// Every server we start and its temp dir, so neither outlives the test process when a test forgets
-// stop() or the worker is torn down early.
-const running = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let reaperInstalled = false;
-
-function installReaper(): void {
-  if (reaperInstalled) return;
-  reaperInstalled = true;
-  const killAll = () => {
-    for (const child of running) child.kill('SIGKILL');
-    running.clear();
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-    liveDirs.clear();
-  };
-  process.on('exit', killAll);
-  // 'exit' does not run when a signal ends the process; re-raise only when nobody else listens, so the
-  // default (dying) still happens and other handlers keep their say.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
 
 function canImportAiosmtpd(python: string): Promise<'yes' | 'no' | 'absent'> {
   return new Promise((resolve) => {
@@ -107,17 +88,6 @@ function findPython(): Promise<string> {
   return pythonFound;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 function connects(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
@@ -145,107 +115,47 @@ function logTail(logFile: string, lines = 25): string {
   return text === '' ? '(nothing on stderr)' : text.split('\n').slice(-lines).join('\n');
 }
 
-/** aiosmtpd did not come up; `couldNotBind` when another port may do better. */
-class AiosmtpdFailed extends Error {
-  readonly couldNotBind: boolean;
-  constructor(message: string, couldNotBind: boolean) {
-    super(message);
-    this.couldNotBind = couldNotBind;
-  }
-}
-
-interface Launched {
-  child: ChildProcess;
-  exited: Promise<string>;
-}
-
-async function terminate({ child, exited }: Launched): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function launch(python: string, args: string[], logFile: string, port: number): Promise<Launched> {
-  // A file, not a pipe: -d logs every command for as long as the server runs, and a pipe nobody
-  // drains would stall it.
-  const logFd = openSync(logFile, 'w');
-  let child: ChildProcess;
-  try {
-    child = spawn(python, args, { stdio: ['ignore', logFd, logFd] });
-  } finally {
-    closeSync(logFd);
-  }
-  // unref: a test that forgets stop() must not keep its worker alive; the reaper kills it on exit.
-  child.unref();
-  running.add(child);
-  let hasExited = false;
-  const exited = new Promise<string>((resolve) => {
-    const done = (how: string) => {
-      hasExited = true;
-      running.delete(child);
-      resolve(how);
-    };
-    child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
-    child.once('error', (error) => done(error.message));
-  });
-  const launched: Launched = { child, exited };
-
+async function launch(python: string, args: string[], logFile: string, port: number): Promise<ServerProcess> {
+  const server = spawnServer(python, args, logFile, 'truncate');
   // The log line comes after the bind succeeded, so whatever answers the port afterwards is this
   // process and not another test's server that took the port between freePort() and the bind.
   const listening = `Server is listening on 127.0.0.1:${port}`;
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    if (hasExited) {
+  await waitUntilReady(server, {
+    ready: async () => readLog(logFile).includes(listening) && (await connects(port)),
+    exitedEarly(how) {
       const log = logTail(logFile);
-      throw new AiosmtpdFailed(
-        `aiosmtpd exited (${await exited}) before it listened on 127.0.0.1:${port}; its stderr ends:\n${log}`,
+      return new ServerFailed(
+        `aiosmtpd exited (${how}) before it listened on 127.0.0.1:${port}; its stderr ends:\n${log}`,
         /address already in use/i.test(log),
       );
-    }
-    if (Date.now() > deadline) {
-      await terminate(launched);
-      throw new Error(
+    },
+    timedOut: () =>
+      new Error(
         `aiosmtpd did not accept connections on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms; ` +
           `its stderr ends:\n${logTail(logFile)}`,
-      );
-    }
-    if (readLog(logFile).includes(listening) && (await connects(port))) return launched;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+      ),
+  });
+  return server;
 }
 
 /** Starts a real aiosmtpd on a free 127.0.0.1 port that stores every message in a Maildir of a fresh temp dir. */
 export async function startAiosmtpd(options: AiosmtpdOptions = {}): Promise<RunningSmtp> {
   const python = await findPython();
-  installReaper();
-  const dir = mkdtempSync(join(tmpdir(), 'hbd-aiosmtpd-'));
-  liveDirs.add(dir);
+  const dir = makeServerDir('hbd-aiosmtpd-');
   const maildir = join(dir, 'Maildir');
   const logFile = join(dir, 'aiosmtpd.log');
   const tls = options.starttls ? ['--tlscert', options.starttls.cert, '--tlskey', options.starttls.key] : [];
   try {
-    let port = 0;
-    let current: Launched | undefined;
-    for (let attempt = 1; !current; attempt++) {
-      port = await freePort();
+    const { port, launched } = await launchOnFreePort((port) => {
       // -n: as root it would otherwise become nobody, who cannot write to our temp dir.
       // -d: logs the bind (see launch) and each command, which a test may check for STARTTLS.
       const args = ['-m', 'aiosmtpd', '-n', '-d', '-l', `127.0.0.1:${port}`, ...tls];
       args.push('-c', 'aiosmtpd.handlers.Mailbox', maildir);
-      try {
-        current = await launch(python, args, logFile, port);
-      } catch (error) {
-        if (!(error instanceof AiosmtpdFailed && error.couldNotBind) || attempt >= PORT_ATTEMPTS) throw error;
-      }
-    }
+      return launch(python, args, logFile, port);
+    });
+    const running = new RunningServer(dir, launched);
 
     const messages = async () => readMaildir(maildir);
-    let stopped = false;
     return {
       url: `smtp://127.0.0.1:${port}`,
       host: '127.0.0.1',
@@ -267,21 +177,10 @@ export async function startAiosmtpd(options: AiosmtpdOptions = {}): Promise<Runn
         }
       },
       log: () => readLog(logFile),
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        if (current) await terminate(current);
-        current = undefined;
-        rmSync(dir, { recursive: true, force: true });
-        liveDirs.delete(dir);
-      },
+      stop: () => running.stop(),
     };
   } catch (error) {
-    for (const child of running) {
-      if (child.spawnargs.includes(maildir)) child.kill('SIGKILL');
-    }
-    rmSync(dir, { recursive: true, force: true });
-    liveDirs.delete(dir);
+    discardServerDir(dir, maildir);
     throw error;
   }
 }

@@ -1,5 +1,9 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
 
 /** The built `hbd` binary, as `npx hbd` runs it. */
 export const HBD = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -92,5 +96,41 @@ export async function serveHbd(args: string[], env: NodeJS.ProcessEnv = {}): Pro
     logs,
     waitForLog,
     exited,
+  };
+}
+
+export interface HbdSandbox {
+  /** A fresh temp dir for each test, removed after it. */
+  readonly dir: string;
+  /** serveHbd, killed after the test if it still runs then. */
+  serve(args: string[], env?: NodeJS.ProcessEnv): Promise<ServingHbd>;
+}
+
+/** Registers the hooks, so call it where beforeEach may be called: at the top of a file or a describe. */
+export function useHbdSandbox(dirPrefix: string): HbdSandbox {
+  let dir: string | undefined;
+  const served: ServingHbd[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), dirPrefix));
+  });
+  afterEach(async () => {
+    for (const hbd of served.splice(0)) {
+      if (hbd.process.exitCode !== null) continue;
+      hbd.process.kill('SIGKILL');
+      await hbd.exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  return {
+    get dir() {
+      if (dir === undefined) throw new Error('the sandbox dir exists only while a test runs');
+      return dir;
+    },
+    async serve(args, env) {
+      const hbd = await serveHbd(args, env);
+      served.push(hbd);
+      return hbd;
+    },
   };
 }

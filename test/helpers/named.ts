@@ -1,19 +1,18 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import dgram from 'node:dgram';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  fstatSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
+import {
+  discardServerDir,
+  launchOnFreePort,
+  makeServerDir,
+  READY_TIMEOUT_MS,
+  RunningServer,
+  ServerFailed,
+  type ServerProcess,
+  spawnServer,
+  terminate,
+  waitUntilReady,
+} from './server-process.js';
 
 export interface TsigKey {
   name: string;
@@ -50,36 +49,6 @@ export interface StartNamedOptions {
 
 export const TSIG_KEY_NAME = 'hbd-update';
 export const WRONG_KEY_NAME = 'wrong-key';
-
-const READY_TIMEOUT_MS = 10_000;
-const STOP_GRACE_MS = 3_000;
-const PORT_ATTEMPTS = 3;
-
-// Every named we start and its temp dir, so neither outlives the test process when a test forgets
-// stop() or the worker is torn down early: a stray named would hold its port forever.
-const running = new Set<ChildProcess>();
-const liveDirs = new Set<string>();
-let reaperInstalled = false;
-
-function installReaper(): void {
-  if (reaperInstalled) return;
-  reaperInstalled = true;
-  const killAll = () => {
-    for (const child of running) child.kill('SIGKILL');
-    running.clear();
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-    liveDirs.clear();
-  };
-  process.on('exit', killAll);
-  // 'exit' does not run when a signal ends the process, so catch those too; re-raise only when nobody
-  // else listens, so the default (dying) still happens and other handlers keep their say.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-    process.once(signal, () => {
-      killAll();
-      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-    });
-  }
-}
 
 // Debian puts named and tsig-keygen in /usr/sbin, which is not on an ordinary user's PATH (CI runners).
 const SBIN_DIRS = ['/usr/sbin', '/usr/local/sbin', '/sbin'];
@@ -134,36 +103,6 @@ async function tsigKeygen(algorithm: string, name: string, file: string): Promis
   if (!secret || !printedAlgorithm) throw new Error(`cannot parse tsig-keygen output:\n${result.stdout}`);
   writeFileSync(file, result.stdout);
   return { name, algorithm: printedAlgorithm, secret };
-}
-
-function listen(server: net.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port));
-  });
-}
-
-function bindUdp(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = dgram.createSocket('udp4');
-    socket.once('error', () => {
-      socket.close();
-      resolve(false);
-    });
-    socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(true)));
-  });
-}
-
-/** A port free on 127.0.0.1 for both TCP and UDP at the moment of asking; named needs both. */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const server = net.createServer();
-    const port = await listen(server);
-    const udpFree = await bindUdp(port);
-    await new Promise((resolve) => server.close(resolve));
-    if (udpFree) return port;
-  }
-  throw new Error('no port on 127.0.0.1 was free for both TCP and UDP');
 }
 
 function zoneFile(zone: string): string {
@@ -273,20 +212,6 @@ function answers(stdout: string): string[] {
     .filter((line) => line !== '' && !line.startsWith(';'));
 }
 
-/** named did not come up; `couldNotBind` when another port may do better. */
-class NamedFailed extends Error {
-  readonly couldNotBind: boolean;
-  constructor(message: string, couldNotBind: boolean) {
-    super(message);
-    this.couldNotBind = couldNotBind;
-  }
-}
-
-interface Launched {
-  child: ChildProcess;
-  exited: Promise<string>;
-}
-
 /** Starts named and resolves once it answers as itself and every zone answers its SOA, over real DNS. */
 async function launch(
   named: string,
@@ -295,82 +220,47 @@ async function launch(
   port: number,
   serverId: string,
   zones: string[],
-): Promise<Launched> {
-  // A file, not a pipe: named -g writes its log to stderr forever, and a pipe nobody drains would
-  // stall it (and keep the test process's event loop busy).
-  const logFd = openSync(logFile, 'a');
-  const logStart = fstatSync(logFd).size;
-  let child: ChildProcess;
-  try {
-    child = spawn(named, ['-g', '-c', conf], { stdio: ['ignore', logFd, logFd], detached: false });
-  } finally {
-    closeSync(logFd);
-  }
-  // unref: a test that forgets stop() must not keep its worker alive; the reaper kills named on exit.
-  child.unref();
-  running.add(child);
-  let hasExited = false;
-  const exited = new Promise<string>((resolve) => {
-    const done = (how: string) => {
-      hasExited = true;
-      running.delete(child);
-      resolve(how);
-    };
-    child.once('exit', (code, signal) => done(signal ? `signal ${signal}` : `code ${code}`));
-    child.once('error', (error) => done(error.message));
-  });
-  const launched: Launched = { child, exited };
-
-  const deadline = Date.now() + READY_TIMEOUT_MS;
+): Promise<ServerProcess> {
+  const server = spawnServer(named, ['-g', '-c', conf], logFile, 'append');
   let identified = false;
   const pending = new Set(zones);
   // Whoever holds a port named failed to bind may never answer: stop waiting for dig when named dies.
-  const orExit = <T>(query: Promise<T>) => Promise.race([query, exited.then(() => undefined)]);
-  while (!identified || pending.size > 0) {
-    if (hasExited) {
+  const orExit = <T>(query: Promise<T>) => Promise.race([query, server.exited.then(() => undefined)]);
+  await waitUntilReady(server, {
+    async ready() {
+      if (!identified) {
+        const id = await orExit(digShort(port, 'id.server', 'TXT', 1, 1, 'CH'));
+        identified = id?.code === 0 && answers(id.stdout)[0] === `"${serverId}"`;
+      }
+      for (const zone of identified ? pending : []) {
+        const result = await orExit(digShort(port, zone, 'SOA', 1, 1));
+        if (result?.code === 0 && answers(result.stdout).length > 0) pending.delete(zone);
+      }
+      return identified && pending.size === 0;
+    },
+    exitedEarly(how) {
       const log = logTail(logFile);
-      throw new NamedFailed(
-        `named exited (${await exited}) before it served ${[...pending].join(', ')}; its log ends:\n${log}`,
+      return new ServerFailed(
+        `named exited (${how}) before it served ${[...pending].join(', ')}; its log ends:\n${log}`,
         /unable to listen on any configured interfaces|address in use/i.test(log),
       );
-    }
-    if (Date.now() > deadline) {
-      await terminate(launched);
+    },
+    timedOut() {
       const missing = identified ? `SOA queries for ${[...pending].join(', ')}` : 'id.server CH TXT';
-      throw new Error(
+      return new Error(
         `named did not answer ${missing} on 127.0.0.1:${port} within ${READY_TIMEOUT_MS} ms; ` +
           `its log ends:\n${logTail(logFile)}`,
       );
-    }
-    if (!identified) {
-      const id = await orExit(digShort(port, 'id.server', 'TXT', 1, 1, 'CH'));
-      identified = id?.code === 0 && answers(id.stdout)[0] === `"${serverId}"`;
-    }
-    for (const zone of identified ? pending : []) {
-      const result = await orExit(digShort(port, zone, 'SOA', 1, 1));
-      if (result?.code === 0 && answers(result.stdout).length > 0) pending.delete(zone);
-    }
-    if (!identified || pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+    },
+  });
   // SO_REUSEADDR still lets a second named share a UDP port, and named only logs the failed TCP bind
   // and carries on: such a server would answer our probes yet lose queries to the other one.
-  const thisRun = readFileSync(logFile, 'utf8').slice(logStart);
+  const thisRun = readFileSync(logFile, 'utf8').slice(server.logStart);
   if (/address in use/i.test(thisRun)) {
-    await terminate(launched);
-    throw new NamedFailed(`127.0.0.1:${port} is partly taken; named logged:\n${logTail(logFile)}`, true);
+    await terminate(server);
+    throw new ServerFailed(`127.0.0.1:${port} is partly taken; named logged:\n${logTail(logFile)}`, true);
   }
-  return launched;
-}
-
-async function terminate({ child, exited }: Launched): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
-  }
+  return server;
 }
 
 /** Starts a real BIND 9 named on a free 127.0.0.1 port, authoritative for `zones`, in a fresh temp dir. */
@@ -380,34 +270,26 @@ export async function startNamed(options: StartNamedOptions = {}): Promise<Named
   // Fail on a missing binary before creating anything.
   const named = findBindTool('named');
   findBindTool('dig');
-  installReaper();
 
-  const dir = mkdtempSync(join(tmpdir(), 'hbd-named-'));
-  liveDirs.add(dir);
+  const dir = makeServerDir('hbd-named-');
   const serverId = basename(dir);
+  const conf = join(dir, 'named.conf');
   try {
     const keyFile = join(dir, `${TSIG_KEY_NAME}.key`);
     const wrongKeyFile = join(dir, `${WRONG_KEY_NAME}.key`);
     const tsig = await tsigKeygen(algorithm, TSIG_KEY_NAME, keyFile);
     const wrongTsig = await tsigKeygen(algorithm, WRONG_KEY_NAME, wrongKeyFile);
     for (const zone of zones) writeFileSync(join(dir, `${zone}.db`), zoneFile(zone));
-    const conf = join(dir, 'named.conf');
     const logFile = join(dir, 'named.log');
 
-    // The port is free when we ask but may be taken before named binds it; named then exits, so retry.
-    let port = 0;
-    let current: Launched | undefined;
-    for (let attempt = 1; !current; attempt++) {
-      port = await freePort();
-      writeFileSync(conf, namedConf(dir, serverId, port, zones, keyFile, wrongKeyFile));
-      try {
-        current = await launch(named, conf, logFile, port, serverId, zones);
-      } catch (error) {
-        if (!(error instanceof NamedFailed && error.couldNotBind) || attempt >= PORT_ATTEMPTS) throw error;
-      }
-    }
-
-    let stopped = false;
+    const { port, launched } = await launchOnFreePort(
+      (port) => {
+        writeFileSync(conf, namedConf(dir, serverId, port, zones, keyFile, wrongKeyFile));
+        return launch(named, conf, logFile, port, serverId, zones);
+      },
+      { udp: true },
+    );
+    const running = new RunningServer(dir, launched);
     const server: NamedServer = {
       host: '127.0.0.1',
       port,
@@ -426,33 +308,13 @@ export async function startNamed(options: StartNamedOptions = {}): Promise<Named
         }
         return answers(result.stdout);
       },
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        if (current) await terminate(current);
-        current = undefined;
-        rmSync(dir, { recursive: true, force: true });
-        liveDirs.delete(dir);
-      },
-      async halt() {
-        if (current) await terminate(current);
-        current = undefined;
-      },
-      async restart() {
-        if (stopped) throw new Error('restart() after stop(): the temp dir is gone');
-        if (current) await terminate(current);
-        current = undefined;
-        current = await launch(named, conf, logFile, port, serverId, zones);
-      },
+      stop: () => running.stop(),
+      halt: () => running.halt(),
+      restart: () => running.restart(() => launch(named, conf, logFile, port, serverId, zones)),
     };
     return server;
   } catch (error) {
-    for (const child of running) {
-      // Only ours: a child whose config lives in this dir.
-      if (child.spawnargs.includes(join(dir, 'named.conf'))) child.kill('SIGKILL');
-    }
-    rmSync(dir, { recursive: true, force: true });
-    liveDirs.delete(dir);
+    discardServerDir(dir, conf);
     throw error;
   }
 }

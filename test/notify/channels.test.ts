@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createChannels, splitTopicUrl } from '../../src/notify/channels.js';
 import type { Notification, Notifier } from '../../src/notify/types.js';
@@ -16,9 +14,9 @@ import {
   startPushoverStandin,
 } from '../helpers/standins/pushover.js';
 import { startSignalStandin } from '../helpers/standins/signal.js';
+import { STANDIN_SMTP_PASS, STANDIN_SMTP_USER, startSmtpStandin } from '../helpers/standins/smtp.js';
 import { startWebhookStandin } from '../helpers/standins/webhook.js';
 
-const fixtures = new URL('../fixtures/', import.meta.url);
 const SECRET = 'correct horse battery staple';
 const ACCOUNT = '+4915112345678';
 const ALICE = '+4915199990001';
@@ -226,38 +224,12 @@ describe('createChannels maps each config key to its provider', () => {
   });
 
   it('email: smtp, from, to, tls_reject_unauthorized, timeout; the mail body is the details', async () => {
-    const delivered: { from: string | undefined; to: string[]; raw: string; user: unknown }[] = [];
-    const smtp = new SMTPServer({
-      key: readFileSync(new URL('tls-key.pem', fixtures)),
-      cert: readFileSync(new URL('tls-cert.pem', fixtures)),
-      logger: false,
-      onAuth(auth, _session, callback) {
-        if (auth.username === 'hbd' && auth.password === 'p@ss') callback(null, { user: auth.username });
-        else callback(Object.assign(new Error('Authentication credentials invalid'), { responseCode: 535 }));
-      },
-      onData(stream, session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          const mailFrom = session.envelope.mailFrom;
-          delivered.push({
-            from: mailFrom === false ? undefined : mailFrom.address,
-            to: session.envelope.rcptTo.map((r) => r.address),
-            raw: Buffer.concat(chunks).toString('utf8'),
-            user: session.user,
-          });
-          callback();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
-    const { port } = smtp.server.address() as AddressInfo;
+    const { port, delivered } = later(await startSmtpStandin());
     const email = (extra: string) =>
       only([
         'notify:',
         '  email:',
-        `    smtp: "smtp://hbd:p%40ss@127.0.0.1:${port}"`,
+        `    smtp: "smtp://${STANDIN_SMTP_USER}:${encodeURIComponent(STANDIN_SMTP_PASS)}@127.0.0.1:${port}"`,
         '    from: hbd <hbd@example.org>',
         '    to: [ops@example.org, oncall@example.net]',
         ...extra.split('\n').map((line) => `    ${line}`),
@@ -268,7 +240,7 @@ describe('createChannels maps each config key to its provider', () => {
     expect(delivered[0]).toMatchObject({
       from: 'hbd@example.org',
       to: ['ops@example.org', 'oncall@example.net'],
-      user: 'hbd',
+      user: STANDIN_SMTP_USER,
     });
     expect(delivered[0]!.raw).toContain('last heard 11:59:30, status ok');
 

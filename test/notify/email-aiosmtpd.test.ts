@@ -2,9 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmailOptions } from '../../src/notify/email.js';
 import createEmail, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/email.js';
-import type { Notification, Notifier } from '../../src/notify/types.js';
+import type { Notifier } from '../../src/notify/types.js';
 import { type RunningSmtp, startAiosmtpd } from '../helpers/aiosmtpd.js';
 import { failure } from '../helpers/notify-failure.js';
+import { sampleNotification } from '../helpers/sample-notification.js';
 
 // The unit tests talk to an SMTP server embedded in the test process, written by the same people as
 // the client; these deliver to a separate implementation, so both ends cannot share a misreading.
@@ -28,21 +29,6 @@ async function aiosmtpd(options: Parameters<typeof startAiosmtpd>[0] = {}): Prom
   return server;
 }
 
-function notification(overrides: Partial<Notification> = {}): Notification {
-  return {
-    dedupKey: 'down:web1:1700000000000',
-    kind: 'down',
-    title: 'web1 is down',
-    body: 'web1 went quiet at 12:00:00.\nLast heard: 11:59:30, status ok.\nAddress: 192.0.2.10',
-    hosts: [
-      { name: 'web1', state: 'down', status: 'ok', msg: null, addr: '192.0.2.10', previousFor: 60_000 },
-    ],
-    at: 1_700_000_000_000,
-    resolves: false,
-    ...overrides,
-  };
-}
-
 function email(server: RunningSmtp, overrides: Partial<EmailOptions> = {}): Notifier {
   const notifier = createEmail({
     smtp: server.url,
@@ -58,7 +44,7 @@ function email(server: RunningSmtp, overrides: Partial<EmailOptions> = {}): Noti
 describe('email notifier against aiosmtpd', () => {
   it('delivers over plain SMTP: envelope, headers, subject and body', async () => {
     const server = await aiosmtpd();
-    const sent = notification();
+    const sent = sampleNotification();
     const before = Date.now();
 
     const receipt = await email(server).send(sent);
@@ -89,7 +75,7 @@ describe('email notifier against aiosmtpd', () => {
 
   it('carries the full details when the notification has them', async () => {
     const server = await aiosmtpd();
-    const sent = notification({
+    const sent = sampleNotification({
       dedupKey: 'down:group:1700000000000',
       title: '2 hosts down',
       body: 'web1 and web2 went quiet.',
@@ -110,7 +96,7 @@ describe('email notifier against aiosmtpd', () => {
     const server = await aiosmtpd();
     // Non-ASCII and a line longer than SMTP's 78 make the client encode both (encoded-words,
     // quoted-printable or base64); what arrives must decode back to exactly this.
-    const sent = notification({
+    const sent = sampleNotification({
       title: 'web1 está caído — Zürich ☃',
       body: `Größe: 5 µs, “quoted”.\n${'ø'.repeat(60)} ${'long line '.repeat(12).trim()}\nend=of=body`,
     });
@@ -125,7 +111,7 @@ describe('email notifier against aiosmtpd', () => {
   it('upgrades with STARTTLS when the server offers it', async () => {
     const server = await aiosmtpd({ starttls });
 
-    await email(server, { tls_reject_unauthorized: false }).send(notification());
+    await email(server, { tls_reject_unauthorized: false }).send(sampleNotification());
 
     // The server refuses MAIL before STARTTLS, so the delivery alone shows the upgrade; its log says so too.
     const [mail] = await server.waitForMessages(1);
@@ -136,7 +122,7 @@ describe('email notifier against aiosmtpd', () => {
   it('refuses an untrusted server certificate and delivers nothing', async () => {
     const server = await aiosmtpd({ starttls });
 
-    const error = await failure(email(server, { tls_reject_unauthorized: true }).send(notification()));
+    const error = await failure(email(server, { tls_reject_unauthorized: true }).send(sampleNotification()));
 
     expect(error.channel).toBe(EMAIL_CHANNEL);
     expect(error.message).toMatch(/certificate/i);
@@ -149,7 +135,9 @@ describe('email notifier against aiosmtpd', () => {
     const server = await aiosmtpd({ starttls });
     const smtp = server.url.replace('smtp://', 'smtp://hbd:secret@');
 
-    const error = await failure(email(server, { smtp, tls_reject_unauthorized: false }).send(notification()));
+    const error = await failure(
+      email(server, { smtp, tls_reject_unauthorized: false }).send(sampleNotification()),
+    );
 
     expect(error.retryable).toBe(false);
     expect(error.status).toBe(535);
@@ -161,7 +149,7 @@ describe('email notifier against aiosmtpd', () => {
     const server = await aiosmtpd();
     await server.stop();
 
-    const error = await failure(email(server).send(notification()));
+    const error = await failure(email(server).send(sampleNotification()));
 
     expect(error.retryable).toBe(true);
     expect(error.status).toBeUndefined();

@@ -1,101 +1,36 @@
-import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
-import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EmailOptions } from '../../src/notify/email.js';
 import createEmail, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/email.js';
-import type { Notification, Notifier } from '../../src/notify/types.js';
+import type { Notifier } from '../../src/notify/types.js';
 import { failure } from '../helpers/notify-failure.js';
+import { sampleNotification } from '../helpers/sample-notification.js';
+import {
+  type SmtpStandin,
+  STANDIN_SMTP_PASS,
+  STANDIN_SMTP_USER,
+  smtpError,
+  startSmtpStandin,
+} from '../helpers/standins/smtp.js';
 
-const fixtures = new URL('../fixtures/', import.meta.url);
-const cert = readFileSync(new URL('tls-cert.pem', fixtures));
-const key = readFileSync(new URL('tls-key.pem', fixtures));
-
-const USER = 'hbd';
-const PASS = 'p@ss:word/1';
-
-interface Delivered {
-  from: string | undefined;
-  to: string[];
-  raw: string;
-  secure: boolean;
-  user: string | undefined;
-}
-
-interface Smtp {
-  port: number;
-  delivered: Delivered[];
-}
-
-const servers: SMTPServer[] = [];
+const servers: SmtpStandin[] = [];
 const notifiers: Notifier[] = [];
 
 afterEach(async () => {
   await Promise.all(notifiers.splice(0).map((n) => n.close?.()));
-  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-function smtpError(message: string, responseCode: number): Error {
-  return Object.assign(new Error(message), { responseCode });
-}
-
-/** An SMTP server in-process: STARTTLS with the test certificate, AUTH checked against USER/PASS. */
-async function startSmtp(overrides: Partial<SMTPServerOptions> = {}): Promise<Smtp> {
-  const delivered: Delivered[] = [];
-  const server = new SMTPServer({
-    key,
-    cert,
-    logger: false,
-    onAuth(auth, _session, callback) {
-      if (auth.username === USER && auth.password === PASS) callback(null, { user: auth.username });
-      else callback(smtpError('Authentication credentials invalid', 535));
-    },
-    onData(stream, session: SMTPServerSession, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const mailFrom = session.envelope.mailFrom;
-        delivered.push({
-          from: mailFrom === false ? undefined : mailFrom.address,
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-          secure: session.secure,
-          user: typeof session.user === 'string' ? session.user : undefined,
-        });
-        callback();
-      });
-    },
-    ...overrides,
-  });
+async function startSmtp(overrides: Parameters<typeof startSmtpStandin>[0] = {}): Promise<SmtpStandin> {
+  const server = await startSmtpStandin(overrides);
   servers.push(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.server.address() as AddressInfo;
-  return { port: address.port, delivered };
-}
-
-function notification(overrides: Partial<Notification> = {}): Notification {
-  return {
-    dedupKey: 'down:web1:1700000000000',
-    kind: 'down',
-    title: 'web1 is down',
-    body: 'web1 went quiet at 12:00:00.\nLast heard: 11:59:30, status ok.\nAddress: 192.0.2.10',
-    hosts: [
-      { name: 'web1', state: 'down', status: 'ok', msg: null, addr: '192.0.2.10', previousFor: 60_000 },
-    ],
-    at: 1_700_000_000_000,
-    resolves: false,
-    ...overrides,
-  };
+  return server;
 }
 
 function email(port: number, overrides: Partial<EmailOptions> = {}): Notifier {
   const notifier = createEmail({
-    smtp: `smtp://${USER}:${encodeURIComponent(PASS)}@127.0.0.1:${port}`,
+    smtp: `smtp://${STANDIN_SMTP_USER}:${encodeURIComponent(STANDIN_SMTP_PASS)}@127.0.0.1:${port}`,
     from: 'hbd <hbd@example.org>',
     to: ['ops@example.org', 'Oncall <oncall@example.net>'],
     tls_reject_unauthorized: false,
@@ -131,12 +66,12 @@ describe('email notifier', () => {
     const notifier = email(smtp.port);
     expect(notifier.channel).toBe(EMAIL_CHANNEL);
 
-    const receipt = await notifier.send(notification());
+    const receipt = await notifier.send(sampleNotification());
 
     expect(smtp.delivered).toHaveLength(1);
     const mail = smtp.delivered[0]!;
     expect(mail.secure).toBe(true);
-    expect(mail.user).toBe(USER);
+    expect(mail.user).toBe(STANDIN_SMTP_USER);
     expect(mail.from).toBe('hbd@example.org');
     expect(mail.to).toEqual(['ops@example.org', 'oncall@example.net']);
     expect(header(mail.raw, 'From')).toBe('hbd <hbd@example.org>');
@@ -146,7 +81,7 @@ describe('email notifier', () => {
     expect(header(mail.raw, 'Content-Type')).toMatch(/^text\/plain/);
     const messageId = messageIdFor('down:web1:1700000000000', 'example.org');
     expect(header(mail.raw, 'Message-ID')).toBe(messageId);
-    expect(bodyOf(mail.raw).trimEnd()).toBe(notification().body.replaceAll('\n', '\r\n'));
+    expect(bodyOf(mail.raw).trimEnd()).toBe(sampleNotification().body.replaceAll('\n', '\r\n'));
 
     expect(receipt.id).toBe(messageId);
     expect(receipt.detail).toMatch(/^250 /);
@@ -156,7 +91,7 @@ describe('email notifier', () => {
     const smtp = await startSmtp();
     const details =
       'web1 went quiet at 12:00:00.\n  last heard 11:59:30, status ok, msg "disk 91% full"\n  address 192.0.2.10';
-    await email(smtp.port).send(notification({ details }));
+    await email(smtp.port).send(sampleNotification({ details }));
     const body = bodyOf(smtp.delivered[0]!.raw).trimEnd();
     expect(body).toBe(details.replaceAll('\n', '\r\n'));
     expect(body).not.toContain('Address: 192.0.2.10');
@@ -165,9 +100,9 @@ describe('email notifier', () => {
   it('gives the same Message-ID to a re-sent message and a different one to another key', async () => {
     const smtp = await startSmtp();
     const notifier = email(smtp.port);
-    await notifier.send(notification());
-    await notifier.send(notification());
-    await notifier.send(notification({ dedupKey: 'up:web1:1700000060000' }));
+    await notifier.send(sampleNotification());
+    await notifier.send(sampleNotification());
+    await notifier.send(sampleNotification({ dedupKey: 'up:web1:1700000060000' }));
     const ids = smtp.delivered.map((m) => header(m.raw, 'Message-ID'));
     expect(ids[0]).toBe(ids[1]);
     expect(ids[2]).not.toBe(ids[0]);
@@ -177,16 +112,16 @@ describe('email notifier', () => {
   it('delivers over smtps:// (TLS from the first byte)', async () => {
     const smtp = await startSmtp({ secure: true });
     const notifier = email(smtp.port, {
-      smtp: `smtps://${USER}:${encodeURIComponent(PASS)}@127.0.0.1:${smtp.port}`,
+      smtp: `smtps://${STANDIN_SMTP_USER}:${encodeURIComponent(STANDIN_SMTP_PASS)}@127.0.0.1:${smtp.port}`,
     });
-    await notifier.send(notification());
+    await notifier.send(sampleNotification());
     expect(smtp.delivered[0]?.secure).toBe(true);
   });
 
   it('refuses a self-signed certificate unless told not to', async () => {
     const smtp = await startSmtp();
     const error = await failure(
-      email(smtp.port, { tls_reject_unauthorized: undefined }).send(notification()),
+      email(smtp.port, { tls_reject_unauthorized: undefined }).send(sampleNotification()),
     );
     expect(error.channel).toBe(EMAIL_CHANNEL);
     expect(smtp.delivered).toHaveLength(0);
@@ -195,7 +130,9 @@ describe('email notifier', () => {
   it('a wrong password is permanent, with the server text', async () => {
     const smtp = await startSmtp();
     const error = await failure(
-      email(smtp.port, { smtp: `smtp://${USER}:wrong@127.0.0.1:${smtp.port}` }).send(notification()),
+      email(smtp.port, { smtp: `smtp://${STANDIN_SMTP_USER}:wrong@127.0.0.1:${smtp.port}` }).send(
+        sampleNotification(),
+      ),
     );
     expect(error.retryable).toBe(false);
     expect(error.status).toBe(535);
@@ -210,7 +147,7 @@ describe('email notifier', () => {
         callback(smtpError('No such mailbox here', 550));
       },
     });
-    const error = await failure(email(smtp.port).send(notification()));
+    const error = await failure(email(smtp.port).send(sampleNotification()));
     expect(error.retryable).toBe(false);
     expect(error.status).toBe(550);
     expect(error.message).toContain('No such mailbox here');
@@ -223,7 +160,7 @@ describe('email notifier', () => {
         stream.on('end', () => callback(smtpError('Try again later, greylisted', 451)));
       },
     });
-    const error = await failure(email(smtp.port).send(notification()));
+    const error = await failure(email(smtp.port).send(sampleNotification()));
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(451);
     expect(error.message).toContain('greylisted');
@@ -231,7 +168,7 @@ describe('email notifier', () => {
 
   it('nothing listening is retryable', async () => {
     const port = await closedPort();
-    const error = await failure(email(port).send(notification()));
+    const error = await failure(email(port).send(sampleNotification()));
     expect(error.retryable).toBe(true);
     expect(error.status).toBeUndefined();
   });
@@ -246,7 +183,7 @@ describe('email notifier', () => {
     try {
       const { port } = silent.address() as AddressInfo;
       const controller = new AbortController();
-      const sending = email(port).send(notification(), controller.signal);
+      const sending = email(port).send(sampleNotification(), controller.signal);
       setTimeout(() => controller.abort(), 50);
       const error = await failure(sending);
       expect(error.retryable).toBe(true);

@@ -1,0 +1,17 @@
+import type { Notification } from '../../src/notify/types.js';
+
+/** web1 going down: one message for the in-process and the aiosmtpd email tests, so both check the same mail. */
+export function sampleNotification(overrides: Partial<Notification> = {}): Notification {
+  return {
+    dedupKey: 'down:web1:1700000000000',
+    kind: 'down',
+    title: 'web1 is down',
+    body: 'web1 went quiet at 12:00:00.\nLast heard: 11:59:30, status ok.\nAddress: 192.0.2.10',
+    hosts: [
+      { name: 'web1', state: 'down', status: 'ok', msg: null, addr: '192.0.2.10', previousFor: 60_000 },
+    ],
+    at: 1_700_000_000_000,
+    resolves: false,
+    ...overrides,
+  };
+}

@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import { Bus } from '../../src/bus.js';
+import type { Heartbeat } from '../../src/protocol/types.js';
+import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
+import type { HeartbeatNotice } from '../../src/state/events.js';
+import { HostTable } from '../../src/state/host-table.js';
+import { Monitor, type TimingPolicy } from '../../src/state/monitor.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { RecordingSink } from '../helpers/recording-sink.js';
+
+/** A daily job with an hour of grace, as a push host is usually set up. */
+const daily: TimingPolicy = { interval: 86_400, grace: 3600, overrideFor: () => ({}) };
+
+function setup(timing: TimingPolicy = daily) {
+  const clock = new ManualClock();
+  const sink = new RecordingSink();
+  const bus = new Bus();
+  const table = new HostTable(4);
+  const monitor = new Monitor({
+    table,
+    wheel: new DeadlineWheel(100, clock.mono()),
+    clock,
+    sink,
+    bus,
+    timing,
+  });
+  /** Lets time pass in steps of a second, sweeping each time (the daemon sweeps every 100 ms). */
+  const wait = (seconds: number) => {
+    for (let step = Math.round(seconds); step > 0; step--) {
+      clock.advance(1000);
+      monitor.sweep();
+    }
+  };
+  const slotOf = (name: string) => table.find(name);
+  const stateOf = (name: string) => table.getState(table.find(name));
+  return { clock, sink, bus, table, monitor, wait, slotOf, stateOf };
+}
+
+function hb(host: string, extra: Partial<Heartbeat> = {}): Heartbeat {
+  return { host, status: 'ok', fields: {}, compressed: false, ...extra };
+}
+
+describe('Monitor: runs (a job that said it started must finish within its grace)', () => {
+  it('a run that does not finish within its grace makes the host down, and says when it started', () => {
+    const { monitor, sink, wait, slotOf, stateOf, clock } = setup();
+    monitor.beat(hb('backup'), '192.0.2.7', false);
+    wait(600);
+    const startedAt = clock.wall();
+    monitor.startRun(slotOf('backup'));
+    wait(3599);
+    expect(stateOf('backup')).toBe('up');
+    wait(2);
+    expect(stateOf('backup')).toBe('down');
+    expect(sink.transitions()).toEqual(['backup ∅→up', 'backup up→down']);
+    expect(sink.events.at(-1)?.reason).toBe(
+      `run started at ${new Date(startedAt).toISOString()} and did not finish within its grace of 3600 s`,
+    );
+    expect(monitor.currentRun(slotOf('backup'))).toBeUndefined();
+  });
+
+  it('a run that finishes in time raises nothing, and the interval counts from the finish', () => {
+    const { monitor, sink, wait, slotOf, stateOf } = setup();
+    monitor.beat(hb('backup'), '192.0.2.7', false);
+    monitor.startRun(slotOf('backup'));
+    wait(3000);
+    monitor.endRun(slotOf('backup'));
+    monitor.beat(hb('backup'), '192.0.2.7', false);
+    wait(86_400);
+    expect(stateOf('backup')).toBe('up');
+    wait(3600 + 2);
+    expect(stateOf('backup')).toBe('down');
+    expect(sink.events.at(-1)?.reason).toMatch(
+      /^no heartbeat for 25 h \(interval 86400 s \+ grace 3600 s\)$/,
+    );
+  });
+
+  it('a later start replaces the run: the grace counts from the last start', () => {
+    const { monitor, wait, slotOf, stateOf } = setup();
+    monitor.beat(hb('backup'), '192.0.2.7', false);
+    monitor.startRun(slotOf('backup'), 'a');
+    wait(3000);
+    monitor.startRun(slotOf('backup'), 'b');
+    expect(monitor.currentRun(slotOf('backup'))?.id).toBe('b');
+    wait(3000);
+    expect(stateOf('backup')).toBe('up');
+    wait(601);
+    expect(stateOf('backup')).toBe('down');
+  });
+
+  it('the interval still applies while a run is open: whichever deadline comes first wins', () => {
+    const { monitor, sink, wait, slotOf, stateOf } = setup({
+      interval: 60,
+      grace: 3600,
+      overrideFor: () => ({}),
+    });
+    monitor.beat(hb('job'), '192.0.2.7', false);
+    monitor.startRun(slotOf('job'));
+    wait(66);
+    expect(stateOf('job')).toBe('late');
+    wait(3600);
+    expect(stateOf('job')).toBe('down');
+    // The run's deadline (3600 s after its start) came before interval + grace (3660 s).
+    expect(sink.events.at(-1)?.reason).toMatch(/^run started at .* and did not finish/);
+  });
+
+  it("uses the host's own grace (its config override)", () => {
+    const { monitor, wait, slotOf, stateOf } = setup({
+      ...daily,
+      overrideFor: (name) => (name === 'quick' ? { grace: 30 } : {}),
+    });
+    monitor.beat(hb('quick'), '192.0.2.7', false);
+    monitor.startRun(slotOf('quick'));
+    wait(29);
+    expect(stateOf('quick')).toBe('up');
+    wait(2);
+    expect(stateOf('quick')).toBe('down');
+  });
+
+  it('a host that is already down is left as it is: a start raises nothing more', () => {
+    const { monitor, sink, wait, slotOf, stateOf } = setup({
+      interval: 10,
+      grace: 10,
+      overrideFor: () => ({}),
+    });
+    monitor.beat(hb('job'), '192.0.2.7', false);
+    wait(30);
+    expect(stateOf('job')).toBe('down');
+    monitor.startRun(slotOf('job'));
+    expect(monitor.currentRun(slotOf('job'))).toBeUndefined();
+    wait(100);
+    expect(sink.transitions()).toEqual(['job ∅→up', 'job up→late', 'job late→down']);
+  });
+
+  it('a config reload keeps an open run and its deadline', () => {
+    const { monitor, wait, slotOf, stateOf } = setup();
+    monitor.beat(hb('backup'), '192.0.2.7', false);
+    monitor.startRun(slotOf('backup'));
+    wait(1000);
+    monitor.setTiming({ ...daily, interval: 7 * 86_400 });
+    wait(2601);
+    expect(stateOf('backup')).toBe('down');
+  });
+
+  it('forgetting a host drops its run', () => {
+    const { monitor, wait, slotOf, table } = setup();
+    monitor.beat(hb('backup'), '192.0.2.7', false);
+    monitor.startRun(slotOf('backup'));
+    monitor.forget('backup', 'test');
+    monitor.beat(hb('other'), '192.0.2.8', false);
+    // The freed slot is taken by the next new host: the old run must not follow it.
+    expect(table.find('other')).toBe(0);
+    expect(monitor.currentRun(0)).toBeUndefined();
+    wait(4000);
+    expect(table.getState(0)).toBe('up');
+  });
+});
+
+describe('Monitor: note (a message that is not a heartbeat)', () => {
+  it('replaces the message and leaves state, status and timing alone', () => {
+    const { monitor, sink, table, wait, slotOf, clock } = setup();
+    monitor.beat(hb('backup', { status: 'warn', msg: 'slow', fields: { disk: '91%' } }), '192.0.2.7', false);
+    const seen = clock.wall();
+    wait(100);
+    sink.changed.length = 0;
+    monitor.note(slotOf('backup'), 'copied 3 of 7 volumes');
+    const record = table.record(slotOf('backup'));
+    expect(record).toMatchObject({
+      state: 'up',
+      status: 'warn',
+      msg: 'copied 3 of 7 volumes',
+      lastSeen: seen,
+    });
+    expect(record.fields).toEqual({ disk: '91%' });
+    expect(sink.changed).toEqual([{ slot: slotOf('backup'), urgent: false, content: true }]);
+    expect(sink.transitions()).toEqual(['backup ∅→up']);
+  });
+
+  it('stores nothing when the message is the same', () => {
+    const { monitor, sink, slotOf } = setup();
+    monitor.beat(hb('backup', { msg: 'same' }), '192.0.2.7', false);
+    sink.changed.length = 0;
+    monitor.note(slotOf('backup'), 'same');
+    expect(sink.changed).toEqual([]);
+  });
+});
+
+describe('Monitor: heartbeats that came over HTTP', () => {
+  it('say so to listeners, and datagrams do not', () => {
+    const { monitor, bus } = setup();
+    const notices: HeartbeatNotice[] = [];
+    bus.on('heartbeat', (notice) => notices.push(notice));
+    monitor.beat(hb('backup'), '192.0.2.7', false, 'http');
+    monitor.beat(hb('web1'), '192.0.2.8', false);
+    expect(notices.map((notice) => [notice.host, notice.via])).toEqual([
+      ['backup', 'http'],
+      ['web1', undefined],
+    ]);
+  });
+});

@@ -1,0 +1,157 @@
+// The shapes hbd's API and /ws feed send (docs/api.md). Kept here rather than imported
+// from the server's code, which is built for Node and not for the browser.
+
+export type HostState = 'up' | 'late' | 'down' | 'left';
+export type Status = 'ok' | 'warn' | 'fail' | 'bye';
+
+export interface DnsStatusJson {
+  name: string;
+  published: { A: string | null; AAAA: string | null };
+  last_success: string | null;
+  last_error: string | null;
+  pending: boolean;
+}
+
+export interface HostJson {
+  name: string;
+  state: HostState;
+  status: Status;
+  msg: string | null;
+  fields: Record<string, string>;
+  addr: string;
+  publish: { ip4: string | null; ip6: string | null };
+  signed: boolean;
+  first_seen: string;
+  last_seen: string;
+  interval: number;
+  grace: number;
+  every: number | null;
+  seq: number | null;
+  received: number;
+  lost: number;
+  loss: number | null;
+  dns: DnsStatusJson | null;
+}
+
+export interface EventJson {
+  id: number;
+  at: string;
+  host: string;
+  kind: 'state' | 'status' | 'forget' | 'dns';
+  from: string | null;
+  to: string | null;
+  reason: string;
+}
+
+export interface HeartbeatFrame {
+  type: 'heartbeat';
+  host: string;
+  at: string;
+  status: Status;
+  msg: string | null;
+  fields: Record<string, string>;
+  addr: string;
+  signed: boolean;
+  seq: number | null;
+}
+
+export type FeedFrame =
+  | { type: 'snapshot'; at: string; hosts: HostJson[] }
+  | HeartbeatFrame
+  | ({ type: 'event' } & EventJson);
+
+export interface BeatJson {
+  at: string;
+  gap_ms: number | null;
+  lost: number;
+}
+
+export interface UptimeJson {
+  day: number | null;
+  week: number | null;
+}
+
+export interface SilenceJson {
+  id: number;
+  pattern: string;
+  until: string;
+  until_ms: number;
+  reason: string | null;
+  created: string;
+}
+
+export interface OutboxMessageJson {
+  id: number;
+  channel: string;
+  state: 'pending' | 'sent' | 'failed' | 'merged';
+  kind: string;
+  title: string;
+  body: string;
+  hosts: string[];
+  created: string;
+  attempts: number;
+  next_attempt: string | null;
+  deadline: string;
+  last_error: string | null;
+  done: string | null;
+}
+
+export interface SessionJson {
+  user: string | null;
+  role: 'viewer' | 'admin' | null;
+  csrf: string | null;
+  read_access: 'public' | 'login';
+}
+
+/** An answer that was not 2xx, with hbd's `{"error": …}` text when it sent one. */
+export class ApiError extends Error {
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/** Told of every 401 on a read, so the page can ask to log in. */
+let onUnauthorized: () => void = () => {};
+export function whenUnauthorized(callback: () => void): void {
+  onUnauthorized = callback;
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  const response = await fetch(path, { headers: { accept: 'application/json' } });
+  if (response.status === 401) onUnauthorized();
+  return parsed<T>(response);
+}
+
+export async function sendJson<T>(
+  method: 'POST' | 'DELETE',
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    headers: { accept: 'application/json', 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return parsed<T>(response);
+}
+
+async function parsed<T>(response: Response): Promise<T> {
+  const text = await response.text();
+  let value: unknown;
+  try {
+    value = text === '' ? null : JSON.parse(text);
+  } catch {
+    value = null;
+  }
+  if (!response.ok) {
+    const error = (value as { error?: unknown } | null)?.error;
+    throw new ApiError(
+      response.status,
+      typeof error === 'string' ? error : `HTTP ${response.status} ${response.statusText}`.trim(),
+    );
+  }
+  return value as T;
+}
