@@ -37,6 +37,8 @@ export interface SendOptions {
   fields?: string[];
   /** Ends an `every` loop, after a last `status=bye` heartbeat. */
   signal?: AbortSignal;
+  /** False: end a loop without `status=bye`, so hbd sees the host go quiet as if it had failed. */
+  bye?: boolean;
   /** Where warnings go; default stderr. */
   warn?: (message: string) => void;
 }
@@ -86,7 +88,7 @@ export async function runSend(options: SendOptions): Promise<void> {
   const sender = new UdpSender(await Promise.all(servers.map(resolveServer)), warn);
   try {
     if (options.every === undefined) await sender.send(encode(), { failHard: true });
-    else await loop(options.every, options.count, encode, sender, options.signal);
+    else await loop(options.every, options.count, encode, sender, options.signal, options.bye ?? true);
   } finally {
     sender.close();
   }
@@ -99,6 +101,7 @@ async function loop(
   encode: (extra: Partial<HeartbeatInput>) => Buffer,
   sender: UdpSender,
   signal: AbortSignal | undefined,
+  bye: boolean,
 ): Promise<void> {
   const intervalMs = every * 1000;
   let nextAt = performance.now();
@@ -113,7 +116,7 @@ async function loop(
     // (suspend, overload) send once right away instead of catching up with a burst.
     nextAt = Math.max(nextAt + intervalMs, performance.now());
   }
-  if (signal?.aborted) await sender.send(encode({ seq: seq + 1, status: 'bye' }), { failHard: false });
+  if (signal?.aborted && bye) await sender.send(encode({ seq: seq + 1, status: 'bye' }), { failHard: false });
 }
 
 /** One UDP socket per address family, each datagram sent to every server. */
@@ -307,6 +310,7 @@ export function sendCommand(): Command {
       parsePositiveSeconds,
     )
     .option('--count <n>', 'with --every: stop after n heartbeats', parsePositiveInteger)
+    .option('--no-bye', 'with --every: stop without status=bye, so the host goes late, then down')
     .option('--ip4 <address>', 'IPv4 address to publish instead of the source address')
     .option('--ip6 <address>', 'IPv6 address to publish instead of the source address')
     .addHelpText('after', EXAMPLES)

@@ -182,6 +182,24 @@ describe('hbd send --every', () => {
     expect(last).toMatchObject({ status: 'bye', every: 0.1, seq: received.length });
     expect(verifySignature(last.signature!, 'k')).toBe(true);
   });
+
+  it('with --no-bye, stops without a word, as a failing host would', async () => {
+    const listener = await listen('udp4');
+    const stop = new AbortController();
+    const sending = runSend({
+      server: [listener.server],
+      host: 'web1',
+      every: 0.1,
+      signal: stop.signal,
+      bye: false,
+    });
+    await listener.waitFor(2);
+    stop.abort();
+    await sending;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(listener.received.length).toBeGreaterThanOrEqual(2);
+    expect(listener.received.every((r) => r.heartbeat.status !== 'bye')).toBe(true);
+  });
 });
 
 describe('hbd send: usage errors', () => {
