@@ -12,6 +12,7 @@ import { Access, refuseUpgrade } from './http/access.js';
 import { createApi } from './http/app.js';
 import { hostJson } from './http/host-json.js';
 import { createMetrics } from './http/metrics.js';
+import { withPingFastPath } from './http/ping-fast-path.js';
 import { DropLog } from './ingest/drop-log.js';
 import { Gatekeeper } from './ingest/gatekeeper.js';
 import { IngestPipeline } from './ingest/pipeline.js';
@@ -211,7 +212,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       onDatagram: (datagram, source) => pipeline.handle(datagram, source),
       onError: (error) => log.error({ err: error }, 'heartbeat socket error'),
     });
-    server = await listenHttp(config, getRequestListener(api.fetch), feed, access);
+    server = await listenHttp(config, withPingFastPath(push, getRequestListener(api.fetch)), feed, access);
   } catch (error) {
     await udp?.close();
     notify.stop();

@@ -10,7 +10,7 @@ import { FAIL, type PushPings, SUCCESS, signalOf } from '../push/ping.js';
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const PING_HEADERS = {
+export const PING_HEADERS = {
   'Ping-Body-Limit': String(PING_BODY_LIMIT_BYTES),
   // As Healthchecks.io answers: a page in a browser may ping too; the answer holds nothing.
   'Access-Control-Allow-Origin': '*',
@@ -136,7 +136,11 @@ function isPingMs(value: string): boolean {
  */
 function clientAddress(c: Context): string {
   const incoming = (c.env as Partial<HttpBindings> | undefined)?.incoming;
-  const address = incoming?.socket.remoteAddress ?? '';
+  return socketAddress(incoming?.socket.remoteAddress);
+}
+
+export function socketAddress(remoteAddress: string | undefined): string {
+  const address = remoteAddress ?? '';
   // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; heartbeats report them plainly.
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }

@@ -76,6 +76,30 @@ describe('Healthchecks.io clients, unchanged but for the host in the URL', () =>
     expect(hosts.map((h) => h.name)).toEqual(['backup']);
   });
 
+  it('the fast answer to GET and HEAD /ping/UUID is the same as the full routes give, and counts the same', async () => {
+    hbd = await startTestDaemon(PUSH);
+    const compare = async (method: string) => {
+      // A query sends the same ping through the full routes.
+      const [fast, full] = await Promise.all([
+        fetch(hbd!.url(`/ping/${BACKUP}`), { method }),
+        fetch(hbd!.url(`/ping/${BACKUP}?from=test`), { method }),
+      ]);
+      const shape = async (response: Response) => ({
+        status: response.status,
+        body: await response.text(),
+        type: response.headers.get('content-type'),
+        limit: response.headers.get('ping-body-limit'),
+        origin: response.headers.get('access-control-allow-origin'),
+      });
+      const [fastShape, fullShape] = await Promise.all([shape(fast), shape(full)]);
+      expect(fastShape).toEqual(fullShape);
+      return fastShape;
+    };
+    expect(await compare('GET')).toMatchObject({ status: 200, body: 'OK' });
+    expect(await compare('HEAD')).toMatchObject({ status: 200, body: '' });
+    expect(hbd.daemon.push.stats).toMatchObject({ applied: 4 });
+  });
+
   it('runitor-style: /start then /0 is a success, /start then /1 a failure naming the exit code', async () => {
     hbd = await startTestDaemon(PUSH);
     const base = hbd.url(`/ping/${BACKUP}`);
