@@ -345,7 +345,7 @@ async function listenHttp(
     }
     const refusal = access.upgradeRefusal(request);
     if (refusal) refuseUpgrade(socket, refusal);
-    else feed.handleUpgrade(request, socket, head);
+    else feed.handleUpgrade(request, socket, head, () => access.upgradeRefusal(request) === undefined);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

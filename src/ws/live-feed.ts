@@ -14,10 +14,14 @@ export interface LiveFeedOptions {
   /** A client this far behind is dropped rather than buffered without end. */
   maxBufferedBytes?: number;
   pingMs?: number;
+  /** How often clients with a login are checked for it having ended. */
+  accessCheckMs?: number;
 }
 
 /** Close code for a client that cannot keep up (1013: try again later). */
 export const CLOSE_TOO_SLOW = 1013;
+/** RFC 6455 "policy violation": the client may no longer read the feed. */
+export const CLOSE_POLICY = 1008;
 
 /**
  * The WebSocket feed at /ws: a `snapshot` frame with every host on connect, then
@@ -35,6 +39,8 @@ export class LiveFeed {
   readonly #unsubscribe: (() => void)[];
   readonly #alive = new WeakSet<WebSocket>();
   readonly #pingTimer: NodeJS.Timeout;
+  readonly #accessTimer: NodeJS.Timeout;
+  readonly #allowed = new Map<WebSocket, () => boolean>();
   #pendingHeartbeats = new Map<string, HeartbeatNotice>();
   #pendingFrames: string[] = [];
   #flushTimer: NodeJS.Timeout | undefined;
@@ -59,14 +65,24 @@ export class LiveFeed {
     ];
     this.#pingTimer = setInterval(() => this.#pingAll(), options.pingMs ?? 30_000);
     this.#pingTimer.unref();
+    this.#accessTimer = setInterval(() => this.#closeRevoked(), options.accessCheckMs ?? 5000);
+    this.#accessTimer.unref();
   }
 
   get clientCount(): number {
     return this.#server.clients.size;
   }
 
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * `stillAllowed` is asked again every few seconds: a client whose login ended (logout, expiry,
+   * a user removed from the config) is closed rather than left watching.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, stillAllowed?: () => boolean): void {
     this.#server.handleUpgrade(request, socket, head, (client) => {
+      if (stillAllowed) {
+        this.#allowed.set(client, stillAllowed);
+        client.on('close', () => this.#allowed.delete(client));
+      }
       this.#alive.add(client);
       client.on('pong', () => this.#alive.add(client));
       client.on('error', () => client.terminate());
@@ -78,6 +94,7 @@ export class LiveFeed {
   close(): void {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     clearInterval(this.#pingTimer);
+    clearInterval(this.#accessTimer);
     if (this.#flushTimer) clearTimeout(this.#flushTimer);
     for (const client of this.#server.clients) client.close(1001, 'hbd is shutting down');
     this.#server.close();
@@ -123,6 +140,15 @@ export class LiveFeed {
         continue;
       }
       for (const frame of frames) client.send(frame);
+    }
+  }
+
+  #closeRevoked(): void {
+    for (const [client, stillAllowed] of this.#allowed) {
+      if (!stillAllowed()) {
+        this.#allowed.delete(client);
+        client.close(CLOSE_POLICY, 'your session has ended: log in again');
+      }
     }
   }
 

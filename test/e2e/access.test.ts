@@ -351,6 +351,24 @@ describe('the live feed', () => {
     expect(await connect({ cookie }, 'https://evil.example')).toBe(403);
     expect(await connect({ cookie }, hbd!.daemon.http.url)).toBe('open: snapshot');
   });
+
+  it('closes a feed whose session ends, within a few seconds', async () => {
+    await start();
+    const { cookie, body } = await login('victor', VIEWER_PASSWORD);
+    const ws = new WebSocket(hbd!.url('/ws').replace('http', 'ws'), { headers: { cookie } });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
+    await new Promise((resolve) => ws.once('message', resolve));
+    const logout = await call('/api/logout', {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': body.csrf ?? '' },
+    });
+    expect(logout.status).toBe(200);
+    const { code, reason } = await closed;
+    expect(code).toBe(1008);
+    expect(reason).toMatch(/session has ended/);
+  });
 });
 
 describe('hbd passwd', () => {
