@@ -2,12 +2,10 @@
  * Child process: the real daemon (startDaemon: UDP socket, pipeline, state, SQLite store,
  * HTTP server), reporting its ingest counters to the orchestrator.
  */
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { stringify } from 'yaml';
-import { parseConfig } from '../src/config/load.js';
 import { type RunningDaemon, startDaemon } from '../src/main.js';
+import { benchConfig } from './daemon-config.js';
 import { serveParent } from './ipc.js';
 import { startProbe } from './probe.js';
 
@@ -35,18 +33,7 @@ serveParent({
       keys: Record<string, string>;
       receiveBufferSize: number;
     };
-    const text = stringify({
-      hb_host: '127.0.0.1',
-      hb_port: 0,
-      hbd_host: '127.0.0.1',
-      hbd_port: 0,
-      pickfile: join(dir, 'state.sqlite'),
-      log_level: 'warn',
-      auth,
-      keys,
-      udp_rcvbuf: receiveBufferSize,
-    });
-    const { config } = parseConfig(text, { sourceName: 'bench.yaml', baseDir: dir, env: {}, home: dir });
+    const config = benchConfig(dir, { auth, keys, udp_rcvbuf: receiveBufferSize });
     daemon = await startDaemon(config, { log: pino({ level: 'warn' }, logStream) });
     return { port: daemon.udp.port, grantedBufferSize: grantedBufferSize ?? receiveBufferSize };
   },

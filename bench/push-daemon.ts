@@ -2,12 +2,10 @@
  * Child process: the real daemon (startDaemon: HTTP server, push routes, state, SQLite store)
  * with one push host per token, reporting what its push endpoints took.
  */
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { stringify } from 'yaml';
-import { parseConfig } from '../src/config/load.js';
 import { type RunningDaemon, startDaemon } from '../src/main.js';
+import { benchConfig } from './daemon-config.js';
 import { serveParent } from './ipc.js';
 import { pinToCpu } from './pin.js';
 import { startProbe } from './probe.js';
@@ -30,16 +28,7 @@ serveParent({
     const push = Object.fromEntries(
       tokens.map((token, i) => [`job-${i}.bench`, { token, interval: 86_400, grace: 3600 }]),
     );
-    const text = stringify({
-      hb_host: '127.0.0.1',
-      hb_port: 0,
-      hbd_host: '127.0.0.1',
-      hbd_port: 0,
-      pickfile: join(dir, 'state.sqlite'),
-      log_level: 'warn',
-      push,
-    });
-    const { config } = parseConfig(text, { sourceName: 'bench.yaml', baseDir: dir, env: {}, home: dir });
+    const config = benchConfig(dir, { push });
     daemon = await startDaemon(config, { log: pino({ level: 'warn' }, errorsOnly) });
     return { url: daemon.http.url };
   },

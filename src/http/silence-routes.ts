@@ -4,6 +4,7 @@ import type { Silences } from '../notify/silences.js';
 import type { Silence } from '../store/silence-store.js';
 import type { Access } from './access.js';
 import { HttpError } from './errors.js';
+import type { SilenceJson } from './silence-json.js';
 
 export interface SilenceRoutesDeps {
   silences: Silences;
@@ -11,18 +12,7 @@ export interface SilenceRoutesDeps {
   access: Pick<Access, 'requireWriter'>;
 }
 
-/** A silence as the API shows it. */
-export interface SilenceJson {
-  id: number;
-  pattern: string;
-  /** RFC 3339, UTC. */
-  until: string;
-  /** The same, in ms since the epoch, for scripts that compute with it. */
-  until_ms: number;
-  reason: string | null;
-  /** RFC 3339, UTC. */
-  created: string;
-}
+export type { SilenceJson };
 
 const POST_FIELDS = ['pattern', 'duration', 'reason'];
 

@@ -1,4 +1,4 @@
-import { formatDuration } from '../state/monitor.js';
+import { formatDuration } from '../state/format-duration.js';
 import type { Notification, NotificationKind, NotifiedHost } from './types.js';
 
 /**

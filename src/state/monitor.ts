@@ -4,6 +4,7 @@ import type { BeatHistory } from './beat-history.js';
 import type { Clock } from './clock.js';
 import type { DeadlineWheel } from './deadline-wheel.js';
 import type { HostEvent, HostState } from './events.js';
+import { formatDuration } from './format-duration.js';
 import { nextExtras } from './host-extras.js';
 import type { HostRecord, HostTable, HostTiming } from './host-table.js';
 
@@ -417,14 +418,4 @@ function isProblemStatusChange(previous: Status | null, next: Status): boolean {
 
 function withMsg(text: string, msg: string | undefined): string {
   return msg ? `${text}: ${msg}` : text;
-}
-
-export function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 120) return `${seconds} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 120) return `${minutes} min`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} h`;
-  return `${Math.round(hours / 24)} d`;
 }

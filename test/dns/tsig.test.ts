@@ -27,6 +27,7 @@ async function captureNsupdateRequest(key: TsigKey): Promise<Buffer> {
   const child = spawn(findBindTool('nsupdate'), ['-y', `${key.algorithm}:${key.name}:${key.secret}`], {
     stdio: ['pipe', 'ignore', 'ignore'],
   });
+  child.stdin.on('error', () => {});
   child.stdin.end(
     [
       `server 127.0.0.1 ${port}`,

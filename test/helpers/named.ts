@@ -84,6 +84,9 @@ function run(file: string, args: string[], input?: string, timeoutMs = 10_000): 
       }
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
     });
+    // A program may exit before it reads its input (dig, a refused nsupdate): its exit code
+    // and stderr tell what happened, and the broken pipe must not surface as a crash.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(input ?? '');
   });
 }

@@ -1,17 +1,12 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bus.js';
 import { DnsPublisher } from '../../src/dns/publisher.js';
 import type { UpdateRequest } from '../../src/dns/update-types.js';
 import { PushPings, SUCCESS } from '../../src/push/ping.js';
-import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
-import { HostTable } from '../../src/state/host-table.js';
-import { Monitor } from '../../src/state/monitor.js';
 import type { Store } from '../../src/store/store.js';
 import { parse } from '../config/helpers.js';
 import { eventually } from '../helpers/daemon.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { RecordingSink } from '../helpers/recording-sink.js';
+import { monitorHarness } from '../helpers/monitor-harness.js';
 
 const UUID = '5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278';
 
@@ -23,17 +18,7 @@ function setup() {
     `push: {backup: {token: ${UUID}}}`,
     'push_ping_key: fqOOd6-F4MMNuCEnzTU01w',
   ]);
-  const clock = new ManualClock();
-  const bus = new Bus();
-  const table = new HostTable(4);
-  const monitor = new Monitor({
-    table,
-    wheel: new DeadlineWheel(100, clock.mono()),
-    clock,
-    sink: new RecordingSink(),
-    bus,
-    timing: { interval: 60, grace: 30, overrideFor: () => ({}) },
-  });
+  const { clock, bus, table, monitor } = monitorHarness();
   const pings = new PushPings({ monitor, config });
   const updates: UpdateRequest[] = [];
   const store = { loadPublished: () => [], savePublished: () => {} } as unknown as Store;

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bus.js';
 import type { Config } from '../../src/config/schema.js';
 import { FAIL, needsSignature, type Ping, PushPings, SUCCESS, signalOf } from '../../src/push/ping.js';
 import { withPushTiming } from '../../src/push/tokens.js';
-import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
-import { HostTable } from '../../src/state/host-table.js';
-import { Monitor } from '../../src/state/monitor.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { RecordingSink } from '../helpers/recording-sink.js';
+import { DEFAULT_TIMING, monitorHarness } from '../helpers/monitor-harness.js';
 
 const UUID = '5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278';
 const RUN_A = '123e4567-e89b-12d3-a456-426614174000';
@@ -23,26 +18,12 @@ function setup(overrides: Partial<PushPingsConfig> = {}) {
     keys: {},
     ...overrides,
   };
-  const clock = new ManualClock();
-  const sink = new RecordingSink();
-  const table = new HostTable(4);
-  const monitor = new Monitor({
-    table,
-    wheel: new DeadlineWheel(100, clock.mono()),
-    clock,
-    sink,
-    bus: new Bus(),
-    timing: { interval: 60, grace: 30, overrideFor: withPushTiming(config.push, () => ({})) },
+  const { monitor, table, sink, wait } = monitorHarness({
+    timing: { ...DEFAULT_TIMING, overrideFor: withPushTiming(config.push, () => ({})) },
   });
   const pings = new PushPings({ monitor, config });
   const ping = (signal: Ping['signal'], extra: Partial<Ping> = {}) =>
     pings.apply({ host: 'backup', signal, msg: undefined, addr: '192.0.2.9', runId: undefined, ...extra });
-  const wait = (seconds: number) => {
-    for (let step = Math.round(seconds); step > 0; step--) {
-      clock.advance(1000);
-      monitor.sweep();
-    }
-  };
   const record = (host = 'backup') => table.record(table.find(host));
   return { pings, ping, monitor, table, sink, wait, record };
 }

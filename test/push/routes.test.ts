@@ -1,14 +1,9 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bus.js';
 import { pushRoutes } from '../../src/http/push-routes.js';
 import { PING_BODY_LIMIT_BYTES } from '../../src/push/body.js';
 import { PushPings } from '../../src/push/ping.js';
-import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
-import { HostTable } from '../../src/state/host-table.js';
-import { Monitor } from '../../src/state/monitor.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { RecordingSink } from '../helpers/recording-sink.js';
+import { monitorHarness } from '../helpers/monitor-harness.js';
 
 const UUID = '5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278';
 const KUMA = 'Ab3dE6gH9kLm';
@@ -16,16 +11,7 @@ const PING_KEY = 'fqOOd6-F4MMNuCEnzTU01w';
 
 /** The push routes mounted first, as app.ts does, before routes and a 404 of another kind. */
 function setup() {
-  const clock = new ManualClock();
-  const table = new HostTable(4);
-  const monitor = new Monitor({
-    table,
-    wheel: new DeadlineWheel(100, clock.mono()),
-    clock,
-    sink: new RecordingSink(),
-    bus: new Bus(),
-    timing: { interval: 60, grace: 30, overrideFor: () => ({}) },
-  });
+  const { table, monitor } = monitorHarness();
   const pings = new PushPings({
     monitor,
     config: {

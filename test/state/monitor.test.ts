@@ -1,41 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bus.js';
-import type { Heartbeat } from '../../src/protocol/types.js';
-import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
-import { HostTable } from '../../src/state/host-table.js';
-import { Monitor, type TimingPolicy } from '../../src/state/monitor.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { RecordingSink } from '../helpers/recording-sink.js';
+import type { TimingPolicy } from '../../src/state/monitor.js';
+import { DEFAULT_TIMING, hb, monitorHarness } from '../helpers/monitor-harness.js';
 
-const defaults: TimingPolicy = { interval: 60, grace: 30, overrideFor: () => ({}) };
-
-function setup(timing: TimingPolicy = defaults) {
-  const clock = new ManualClock();
-  const sink = new RecordingSink();
-  const bus = new Bus();
-  const table = new HostTable(4);
-  const monitor = new Monitor({
-    table,
-    wheel: new DeadlineWheel(100, clock.mono()),
-    clock,
-    sink,
-    bus,
-    timing,
-  });
-  /** Lets time pass in small steps, sweeping as the daemon's 100 ms tick does. */
-  const wait = (seconds: number) => {
-    for (let step = Math.round(seconds * 10); step > 0; step--) {
-      clock.advance(100);
-      monitor.sweep();
-    }
-  };
-  const stateOf = (name: string) => table.getState(table.find(name));
-  return { clock, sink, bus, table, monitor, wait, stateOf };
-}
-
-function hb(host: string, extra: Partial<Heartbeat> = {}): Heartbeat {
-  return { host, status: 'ok', fields: {}, compressed: false, ...extra };
-}
+/** Steps of 100 ms, as the daemon's sweep tick, since these tests turn on jitter allowances under a second. */
+const setup = (timing?: TimingPolicy) => monitorHarness({ timing, stepMs: 100 });
 
 describe('Monitor: the up / late / down / left machine', () => {
   it('a first heartbeat makes a host up, with an event saying where it came from', () => {
@@ -110,7 +78,7 @@ describe('Monitor: the up / late / down / left machine', () => {
 
   it('a config override wins over `every`', () => {
     const { monitor, wait, stateOf } = setup({
-      ...defaults,
+      ...DEFAULT_TIMING,
       overrideFor: (name) => (name === 'fast' ? { interval: 20, grace: 1 } : {}),
     });
     monitor.beat(hb('fast', { every: 5 }), '192.0.2.7', false);

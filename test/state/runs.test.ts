@@ -1,44 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bus.js';
-import type { Heartbeat } from '../../src/protocol/types.js';
-import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
 import type { HeartbeatNotice } from '../../src/state/events.js';
-import { HostTable } from '../../src/state/host-table.js';
-import { Monitor, type TimingPolicy } from '../../src/state/monitor.js';
-import { ManualClock } from '../helpers/manual-clock.js';
-import { RecordingSink } from '../helpers/recording-sink.js';
+import type { TimingPolicy } from '../../src/state/monitor.js';
+import { hb, monitorHarness } from '../helpers/monitor-harness.js';
 
 /** A daily job with an hour of grace, as a push host is usually set up. */
 const daily: TimingPolicy = { interval: 86_400, grace: 3600, overrideFor: () => ({}) };
 
-function setup(timing: TimingPolicy = daily) {
-  const clock = new ManualClock();
-  const sink = new RecordingSink();
-  const bus = new Bus();
-  const table = new HostTable(4);
-  const monitor = new Monitor({
-    table,
-    wheel: new DeadlineWheel(100, clock.mono()),
-    clock,
-    sink,
-    bus,
-    timing,
-  });
-  /** Lets time pass in steps of a second, sweeping each time (the daemon sweeps every 100 ms). */
-  const wait = (seconds: number) => {
-    for (let step = Math.round(seconds); step > 0; step--) {
-      clock.advance(1000);
-      monitor.sweep();
-    }
-  };
-  const slotOf = (name: string) => table.find(name);
-  const stateOf = (name: string) => table.getState(table.find(name));
-  return { clock, sink, bus, table, monitor, wait, slotOf, stateOf };
-}
-
-function hb(host: string, extra: Partial<Heartbeat> = {}): Heartbeat {
-  return { host, status: 'ok', fields: {}, compressed: false, ...extra };
-}
+const setup = (timing: TimingPolicy = daily) => monitorHarness({ timing });
 
 describe('Monitor: runs (a job that said it started must finish within its grace)', () => {
   it('a run that does not finish within its grace makes the host down, and says when it started', () => {

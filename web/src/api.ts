@@ -1,8 +1,12 @@
-// The shapes hbd's API and /ws feed send (docs/api.md). Kept here rather than imported
-// from the server's code, which is built for Node and not for the browser.
+// The shapes hbd's API and /ws feed send (docs/api.md). Types come from the server's own
+// modules where those import nothing of Node (types only, so no server code is bundled);
+// the others are spelled out here, since their modules pull in the daemon.
+import type { SilenceJson } from '../../src/http/silence-json.js';
+import type { uptimeJson } from '../../src/http/uptime-json.js';
+import type { Status } from '../../src/protocol/types.js';
+import type { HostEventKind, HostState } from '../../src/state/events.js';
 
-export type HostState = 'up' | 'late' | 'down' | 'left';
-export type Status = 'ok' | 'warn' | 'fail' | 'bye';
+export type { HostState, SilenceJson, Status };
 
 export interface DnsStatusJson {
   name: string;
@@ -37,7 +41,7 @@ export interface EventJson {
   id: number;
   at: string;
   host: string;
-  kind: 'state' | 'status' | 'forget' | 'dns';
+  kind: HostEventKind;
   from: string | null;
   to: string | null;
   reason: string;
@@ -66,19 +70,7 @@ export interface BeatJson {
   lost: number;
 }
 
-export interface UptimeJson {
-  day: number | null;
-  week: number | null;
-}
-
-export interface SilenceJson {
-  id: number;
-  pattern: string;
-  until: string;
-  until_ms: number;
-  reason: string | null;
-  created: string;
-}
+export type UptimeJson = ReturnType<typeof uptimeJson>;
 
 export interface OutboxMessageJson {
   id: number;

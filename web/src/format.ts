@@ -1,17 +1,12 @@
+import { formatDuration as duration } from '../../src/state/format-duration.js';
+
 /** "12 s ago", "3 min ago", "5 h ago", "2 d ago". */
 export function ago(ms: number, now: number): string {
   return `${duration(now - ms)} ago`;
 }
 
-export function duration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  if (seconds < 120) return `${seconds} s`;
-  const minutes = Math.round(seconds / 60);
-  if (minutes < 120) return `${minutes} min`;
-  const hours = Math.round(minutes / 60);
-  if (hours < 48) return `${hours} h`;
-  return `${Math.round(hours / 24)} d`;
-}
+// The same words as hbd's own events and notifications use, so the two never disagree.
+export { duration };
 
 /** Local date and time, to the second: what an operator compares with their own clock. */
 export function dateTime(iso: string | number): string {

@@ -1,17 +1,15 @@
 import { useState } from 'preact/hooks';
 import { ApiError } from './api.js';
+import { TextField, useSubmit } from './form.js';
 import { login, session } from './session.js';
 
 export function LoginPage() {
   const [user, setUser] = useState('');
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const canCancel = session.value.readAccess === 'public' && session.value.loaded;
 
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
+  const { busy, submit } = useSubmit(async () => {
     setError(null);
     try {
       await login(user, password);
@@ -23,37 +21,24 @@ export function LoginPage() {
             ? 'Wrong user name or password.'
             : `Cannot log in: ${(failure as Error).message}`,
       );
-    } finally {
-      setBusy(false);
     }
-  };
+  });
 
   return (
     <main class="login">
       <form class="login-form" onSubmit={submit}>
         <h1>hbd</h1>
         <p>Log in to see the fleet.</p>
-        <label>
-          User
-          <input
-            name="user"
-            autocomplete="username"
-            required
-            value={user}
-            onInput={(event) => setUser(event.currentTarget.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password}
-            onInput={(event) => setPassword(event.currentTarget.value)}
-          />
-        </label>
+        <TextField label="User" name="user" autocomplete="username" required value={user} onValue={setUser} />
+        <TextField
+          label="Password"
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          value={password}
+          onValue={setPassword}
+        />
         {error && (
           <p class="error-text" role="alert">
             {error}

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { ApiError, type SilenceJson, sendJson } from './api.js';
+import { TextField, useSubmit } from './form.js';
 import { dateTime } from './format.js';
 import { useObservable } from './observable.js';
 import { session, storedToken, storeToken, writeHeaders, writesNeedToken } from './session.js';
@@ -17,13 +18,10 @@ export function SilenceForm({ pattern: initialPattern, onDone }: { pattern: stri
   const [duration, setDuration] = useState('1h');
   const [reason, setReason] = useState('');
   const [token, setToken] = useState(storedToken);
-  const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const needToken = writesNeedToken();
 
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    setBusy(true);
+  const { busy, submit } = useSubmit(async () => {
     setMessage(null);
     try {
       const answer = await sendJson<{ silence: SilenceJson }>(
@@ -42,61 +40,54 @@ export function SilenceForm({ pattern: initialPattern, onDone }: { pattern: stri
     } catch (error) {
       setMessage({ ok: false, text: explain(error, needToken) });
       if (error instanceof ApiError && error.status === 401 && needToken) storeToken(null);
-    } finally {
-      setBusy(false);
     }
-  };
+  });
 
   return (
     <form class="silence-form" onSubmit={submit}>
-      <label>
-        Host or pattern
-        <input
-          name="pattern"
-          required
-          value={pattern}
-          placeholder="web1 or web*"
-          onInput={(event) => setPattern(event.currentTarget.value)}
-        />
-      </label>
-      <label>
-        For
-        <input
-          name="duration"
-          required
-          list="silence-durations"
-          value={duration}
-          onInput={(event) => setDuration(event.currentTarget.value)}
-        />
+      <TextField
+        label="Host or pattern"
+        name="pattern"
+        required
+        value={pattern}
+        placeholder="web1 or web*"
+        onValue={setPattern}
+      />
+      <TextField
+        label="For"
+        name="duration"
+        required
+        list="silence-durations"
+        value={duration}
+        onValue={setDuration}
+      >
         <datalist id="silence-durations">
           {DURATIONS.map((value) => (
             <option key={value} value={value} />
           ))}
         </datalist>
-      </label>
-      <label class="wide">
-        Reason
-        <input
-          name="reason"
-          maxLength={500}
-          value={reason}
-          placeholder="kernel upgrade"
-          onInput={(event) => setReason(event.currentTarget.value)}
-        />
-      </label>
+      </TextField>
+      <TextField
+        label="Reason"
+        class="wide"
+        name="reason"
+        maxLength={500}
+        value={reason}
+        placeholder="kernel upgrade"
+        onValue={setReason}
+      />
       {needToken && (
-        <label class="wide">
-          API token
-          <input
-            name="token"
-            type="password"
-            autocomplete="off"
-            required
-            value={token}
-            placeholder="api_token from hbd's config"
-            onInput={(event) => setToken(event.currentTarget.value)}
-          />
-        </label>
+        <TextField
+          label="API token"
+          class="wide"
+          name="token"
+          type="password"
+          autocomplete="off"
+          required
+          value={token}
+          placeholder="api_token from hbd's config"
+          onValue={setToken}
+        />
       )}
       <div class="form-actions">
         <button type="submit" class="primary" disabled={busy}>
