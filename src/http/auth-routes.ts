@@ -28,6 +28,8 @@ export function authRoutes(access: Access): Hono {
         role: session?.role ?? null,
         csrf: session?.csrf ?? null,
         read_access: access.config.read_access,
+        // Without users there is nothing to log in as: the dashboard then offers no login.
+        logins: Object.keys(access.config.auth_users).length > 0,
       },
       200,
       { 'Cache-Control': 'no-store' },

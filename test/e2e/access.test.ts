@@ -78,6 +78,15 @@ async function hostKnown(): Promise<void> {
 }
 
 describe('reading', () => {
+  it('says in /api/session when there is nobody to log in as, so the dashboard offers no login', async () => {
+    await start({ auth_users: {}, read_access: 'public' });
+    expect((await call('/api/session')).body).toMatchObject({
+      user: null,
+      read_access: 'public',
+      logins: false,
+    });
+  });
+
   it('is public by default: no login needed, and /api/session says so', async () => {
     await start({ read_access: 'public' });
     await hostKnown();
@@ -85,7 +94,7 @@ describe('reading', () => {
       expect({ path, status: (await fetch(hbd!.url(path))).status }).toEqual({ path, status: 200 });
     expect(await call('/api/session')).toEqual({
       status: 200,
-      body: { user: null, role: null, csrf: null, read_access: 'public' },
+      body: { user: null, role: null, csrf: null, read_access: 'public', logins: true },
     });
   });
 
@@ -110,11 +119,11 @@ describe('reading', () => {
     expect((await call('/healthz')).status).toBe(200);
     expect(await call('/api/session')).toEqual({
       status: 200,
-      body: { user: null, role: null, csrf: null, read_access: 'login' },
+      body: { user: null, role: null, csrf: null, read_access: 'login', logins: true },
     });
     expect(await call('/api/session', { headers: { cookie: viewer.cookie } })).toEqual({
       status: 200,
-      body: { user: 'victor', role: 'viewer', csrf: viewer.body.csrf, read_access: 'login' },
+      body: { user: 'victor', role: 'viewer', csrf: viewer.body.csrf, read_access: 'login', logins: true },
     });
   });
 });

@@ -93,6 +93,8 @@ export interface SessionJson {
   role: 'viewer' | 'admin' | null;
   csrf: string | null;
   read_access: 'public' | 'login';
+  /** Whether any user is configured to log in as. */
+  logins: boolean;
 }
 
 /** An answer that was not 2xx, with hbd's `{"error": …}` text when it sent one. */

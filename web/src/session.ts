@@ -31,7 +31,7 @@ export async function loadSession(): Promise<void> {
     const answer = await getJson<SessionJson>('/api/session');
     session.set({
       loaded: true,
-      logins: true,
+      logins: answer.logins,
       user: answer.user,
       role: answer.role,
       csrf: answer.csrf,
