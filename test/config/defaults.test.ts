@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/example.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
-import { HOME, parse } from './helpers.js';
+import { HOME, NOTIFY_DEFAULTS, parse } from './helpers.js';
 
 const DEFAULTS = {
   hb_host: '::',
@@ -45,26 +45,7 @@ const DEFAULTS = {
     refresh: 86_400,
     retry_max: 30,
   },
-  notify: {
-    group_wait: 10,
-    group_by: null,
-    repeat: 0,
-    restart_grace: 60,
-    deadline: 86_400,
-    retry_min: 5,
-    retry_max: 300,
-    rate_limit: 20,
-    concurrency: 2,
-    isolation: { share: 0.5, min_hosts: 10 },
-    flapping: { window: 600, threshold: 6, settle: 2 },
-    channel_alert_after: 300,
-    email: null,
-    pushover: null,
-    mattermost: null,
-    signal: null,
-    webhook: null,
-    ntfy: null,
-  },
+  notify: NOTIFY_DEFAULTS,
   push: {},
   push_ping_key: null,
 };

@@ -24,3 +24,25 @@ export function rejection(lines: readonly string[], env: Env = {}): ConfigError 
 export function problems(lines: readonly string[], env: Env = {}): string[] {
   return rejection(lines, env).problems;
 }
+
+/** What `notify:` is when the config does not mention it: every rule on, no channel. */
+export const NOTIFY_DEFAULTS = {
+  group_wait: 10,
+  group_by: null,
+  repeat: 0,
+  restart_grace: 60,
+  deadline: 86_400,
+  retry_min: 5,
+  retry_max: 300,
+  rate_limit: 20,
+  concurrency: 2,
+  isolation: { share: 0.5, min_hosts: 10 },
+  flapping: { window: 600, threshold: 6, settle: 2 },
+  channel_alert_after: 300,
+  email: null,
+  pushover: null,
+  mattermost: null,
+  signal: null,
+  webhook: null,
+  ntfy: null,
+};

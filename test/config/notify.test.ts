@@ -1,31 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parse, problems } from './helpers.js';
+import { NOTIFY_DEFAULTS, parse, problems } from './helpers.js';
 
 const PUSHOVER_TOKEN = 'azGDORePK8gMaC0QOYAMyEEuzJnyUi';
 const PUSHOVER_USER = 'uQiRzpo4DXghDmr9QzzfQu27cmVRsG';
 
 describe('notify settings', () => {
   it('default to every rule on and no channel', () => {
-    expect(parse([]).config.notify).toEqual({
-      group_wait: 10,
-      group_by: null,
-      repeat: 0,
-      restart_grace: 60,
-      deadline: 86_400,
-      retry_min: 5,
-      retry_max: 300,
-      rate_limit: 20,
-      concurrency: 2,
-      isolation: { share: 0.5, min_hosts: 10 },
-      flapping: { window: 600, threshold: 6, settle: 2 },
-      channel_alert_after: 300,
-      email: null,
-      pushover: null,
-      mattermost: null,
-      signal: null,
-      webhook: null,
-      ntfy: null,
-    });
+    expect(parse([]).config.notify).toEqual(NOTIFY_DEFAULTS);
     expect(parse([]).config.pushsrv).toBe('all');
   });
 

@@ -4,8 +4,8 @@ import createMattermost, {
   MATTERMOST_CHANNEL,
   type MattermostOptions,
 } from '../../src/notify/mattermost.js';
-import type { Notification } from '../../src/notify/types.js';
 import { failure } from '../helpers/notify-failure.js';
+import { pushNotification } from '../helpers/sample-notification.js';
 import {
   type MattermostRequest,
   STANDIN_MATTERMOST_HOOK,
@@ -13,20 +13,7 @@ import {
 } from '../helpers/standins/mattermost.js';
 import type { Standin } from '../helpers/standins/webhook.js';
 
-function notification(overrides: Partial<Notification> = {}): Notification {
-  return {
-    dedupKey: 'down:web_1:1746534600000',
-    kind: 'down',
-    title: 'web_1 is down',
-    body: 'web_1 went quiet at 12:30:00 UTC.\nLast: "ok" from 198.51.100.7',
-    hosts: [
-      { name: 'web_1', state: 'down', status: 'ok', msg: 'ok', addr: '198.51.100.7', previousFor: 1000 },
-    ],
-    at: Date.UTC(2025, 4, 6, 12, 30),
-    resolves: false,
-    ...overrides,
-  };
-}
+const notification = pushNotification;
 
 describe('mattermost', () => {
   let standin: Standin<MattermostRequest>;

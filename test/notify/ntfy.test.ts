@@ -7,25 +7,12 @@ import createNtfy, {
   ntfyPriority,
   ntfyTags,
 } from '../../src/notify/ntfy.js';
-import type { Notification } from '../../src/notify/types.js';
 import { failure } from '../helpers/notify-failure.js';
+import { pushNotification } from '../helpers/sample-notification.js';
 import { type NtfyRequest, STANDIN_NTFY_TOPIC, startNtfyStandin } from '../helpers/standins/ntfy.js';
 import type { Standin } from '../helpers/standins/webhook.js';
 
-function notification(overrides: Partial<Notification> = {}): Notification {
-  return {
-    dedupKey: 'down:web_1:1746534600000',
-    kind: 'down',
-    title: 'web_1 is down',
-    body: 'web_1 went quiet at 12:30:00 UTC.\nLast: "ok" from 198.51.100.7',
-    hosts: [
-      { name: 'web_1', state: 'down', status: 'ok', msg: 'ok', addr: '198.51.100.7', previousFor: 1000 },
-    ],
-    at: Date.UTC(2025, 4, 6, 12, 30),
-    resolves: false,
-    ...overrides,
-  };
-}
+const notification = pushNotification;
 
 describe('ntfy', () => {
   let standin: Standin<NtfyRequest>;

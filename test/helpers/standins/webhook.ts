@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { WebhookPayload } from '../../../src/notify/webhook.js';
 
 export interface IncomingRequest {
   method: string;
@@ -158,23 +159,8 @@ export interface ReceivedWebhook {
   body: WebhookPayloadShape;
 }
 
-export interface WebhookPayloadShape {
-  dedup_key: string;
-  kind: string;
-  title: string;
-  body: string;
-  details: string;
-  at: string;
-  resolves: boolean;
-  hosts: {
-    name: string;
-    state: string;
-    status: string;
-    msg: string | null;
-    addr: string;
-    previous_for_ms: number | null;
-  }[];
-}
+/** The documented body: the type is hbd's own; what arrives is still checked field by field below. */
+export type WebhookPayloadShape = WebhookPayload;
 
 const KINDS = ['down', 'up', 'status', 'reminder', 'flapping', 'isolated', 'digest', 'channel', 'test'];
 /** Kinds about hbd itself rather than about hosts: their `hosts` is empty. */
