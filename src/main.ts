@@ -216,7 +216,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   } catch (error) {
     await udp?.close();
     notify.stop();
-    dns?.close();
+    await dns?.close();
     feed.close();
     for (const timer of timers) clearInterval(timer);
     committer.close();
@@ -262,8 +262,9 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       // Stop hearing first, so nothing arrives after the final flush.
       await udp.close();
       for (const timer of timers) clearInterval(timer);
-      // Updates still in flight finish on their own; what is unsent is re-sent after the restart.
-      dns?.close();
+      // An update in flight is waited for, so a restart does not send it again; what is
+      // still unsent is sent after the restart.
+      await dns?.close();
       // Sends cut off here stay pending in the outbox and go out after the restart.
       notify.stop();
       feed.close();

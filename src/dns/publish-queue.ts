@@ -42,6 +42,7 @@ export class PublishQueue {
   readonly #failures = new Map<string, number>();
   readonly #retryTimers = new Map<string, NodeJS.Timeout>();
   #closed = false;
+  #drained: (() => void) | undefined;
 
   constructor(options: PublishQueueOptions) {
     this.#options = { maxBatch: 64, retryBaseMs: 2000, retryMaxMs: 30_000, ...options };
@@ -66,11 +67,24 @@ export class PublishQueue {
     return count;
   }
 
-  /** Stops sending; what is pending stays unsent (the caller keeps its own record of what is published). */
-  close(): void {
+  /**
+   * Stops sending and waits (at most `drainMs`) for the updates already in flight, so
+   * their outcome is recorded rather than lost: an update the server applied is then
+   * not sent again after a restart. What is pending stays unsent (the caller keeps its
+   * own record of what is published).
+   */
+  async close(drainMs = 6000): Promise<void> {
     this.#closed = true;
     for (const timer of this.#retryTimers.values()) clearTimeout(timer);
     this.#retryTimers.clear();
+    if (this.#inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#drained = resolve;
+      timer = setTimeout(resolve, drainMs);
+    });
+    clearTimeout(timer);
+    this.#drained = undefined;
   }
 
   #kick(zone: string): void {
@@ -89,6 +103,7 @@ export class PublishQueue {
 
   #settled(zone: string, batch: readonly DesiredRecords[], error: Error | undefined): void {
     this.#inFlight.delete(zone);
+    if (this.#drained && this.#inFlight.size === 0) queueMicrotask(this.#drained);
     if (error === undefined) {
       this.#failures.delete(zone);
       for (const records of batch) this.#options.onOutcome(records.host, { ok: true, records });

@@ -96,9 +96,10 @@ export class DnsPublisher {
     return queued;
   }
 
-  close(): void {
+  /** Stops publishing; an update in flight is waited for, so what it did is stored. */
+  async close(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    this.#queue.close();
+    await this.#queue.close();
   }
 
   /** Returns whether anything was queued. Runs for every heartbeat, so the common case (nothing new) is cheap. */

@@ -118,6 +118,32 @@ describe('PublishQueue', () => {
     }
     const last = outcomes.at(-1)?.outcome;
     expect(last?.ok === false && last.retryInMs).toBeLessThanOrEqual(80);
-    queue.close();
+    await queue.close();
+  });
+
+  it('on close, waits for the update in flight, so its outcome is recorded, and sends nothing pending', async () => {
+    const { queue, sent, outcomes } = setup();
+    queue.want(want('web1', '198.51.100.1'));
+    queue.want(want('web2', '198.51.100.2'));
+    let closed = false;
+    const closing = queue.close().then(() => {
+      closed = true;
+    });
+    await settle();
+    expect(closed).toBe(false);
+    sent[0]?.resolve();
+    await closing;
+    expect(outcomes).toEqual([{ host: 'web1', outcome: expect.objectContaining({ ok: true }) }]);
+    expect(sent).toHaveLength(1);
+    expect(queue.pendingCount).toBe(1);
+  });
+
+  it('on close, gives up waiting for an update that hangs after drainMs', async () => {
+    const { queue, sent } = setup();
+    queue.want(want('web1', '198.51.100.1'));
+    const started = performance.now();
+    await queue.close(50);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(45);
+    expect(sent).toHaveLength(1);
   });
 });
