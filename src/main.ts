@@ -190,6 +190,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   const api = createApi({
     monitor,
     store,
+    commitPending: () => committer.commitPending(),
     dns,
     silences,
     notify,

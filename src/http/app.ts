@@ -29,6 +29,11 @@ export interface ApiDeps {
   onUnexpectedError: (error: unknown) => void;
   /** The notification engine, for the outbox and channel health. */
   notify?: NotifyEngine;
+  /**
+   * Stores the transitions made in this event-loop turn. Called before every API read,
+   * so an answer never shows a host's new state without the event that explains it.
+   */
+  commitPending?: () => void;
   /** Present when dynamic DNS is configured. */
   dns?: DnsPublisher;
   /** Present when silences are kept; the routes are absent otherwise. */
@@ -54,6 +59,13 @@ export function createApi(deps: ApiDeps): Hono {
   // First, so that no route under /api can be reached around it.
   app.use('/api/*', deps.access.requireReader);
   app.use('/metrics', deps.access.requireReader);
+  if (deps.commitPending) {
+    const commitPending = deps.commitPending;
+    app.use('/api/*', async (_c, next) => {
+      commitPending();
+      await next();
+    });
+  }
   // Before the other routes: they carry their own secret (`requireReader` lets /api/push/ pass),
   // and a path of theirs that holds no known token is passed on to the routes below.
   if (deps.push) app.route('/', pushRoutes(deps.push));

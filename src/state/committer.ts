@@ -95,6 +95,16 @@ export class Committer implements ChangeSink {
     this.#commitSoon();
   }
 
+  /**
+   * Stores the transitions and content changes of this turn now rather than at its end,
+   * so whoever reads the state next also finds its events stored. Timing rows keep
+   * their cycle. Returns false if the store failed (it all stays pending).
+   */
+  commitPending(): boolean {
+    if (this.#content.size === 0 && this.#deletes.length === 0 && this.#events.length === 0) return true;
+    return this.#commit(false);
+  }
+
   /** Stores everything pending, now. Returns false if the store failed (it all stays pending). */
   flushAll(): boolean {
     this.#cancelScheduled();

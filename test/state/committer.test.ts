@@ -38,6 +38,38 @@ describe('Committer: write-behind with group commit', () => {
     expect(published).toEqual([expect.objectContaining({ id: 1, host: 'web1' })]);
   });
 
+  it("commitPending stores and publishes this turn's transitions at once, for a reader that comes before the turn ends", async () => {
+    const { store, table, committer, published } = setup();
+    committer.hostChanged(table.add('web1', 1, 1), true, true);
+    committer.recordEvent(event('web1'));
+    expect(committer.commitPending()).toBe(true);
+    expect(store.events({ host: 'web1', limit: 10 })).toEqual([expect.objectContaining({ to: 'up' })]);
+    expect(published).toHaveLength(1);
+    await nextTurn();
+    expect(published).toHaveLength(1);
+    expect(store.events({ limit: 10 })).toHaveLength(1);
+  });
+
+  it('commitPending leaves routine timing to its cycle', async () => {
+    let commits = 0;
+    const real = createSqliteStore({ path: ':memory:' });
+    const counting: Store = {
+      ...real,
+      commit: (batch, hook) => {
+        commits++;
+        return real.commit(batch, hook);
+      },
+    };
+    const { table, committer } = setup(counting, 60_000);
+    const slot = table.add('web1', 1, 1);
+    committer.hostChanged(slot, true, true);
+    committer.commitPending();
+    committer.hostChanged(slot, false, false);
+    expect(committer.commitPending()).toBe(true);
+    expect(commits).toBe(1);
+    committer.close();
+  });
+
   it('groups everything changed within one turn into one commit', async () => {
     const real = createSqliteStore({ path: ':memory:' });
     let commits = 0;

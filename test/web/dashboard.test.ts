@@ -79,6 +79,21 @@ async function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits for `host`'s row; if it never shows, the error says what the page showed instead. */
+async function showsFleet(page: Page, host: string): Promise<void> {
+  try {
+    await page.locator(`.row[data-host="${host}"]`).waitFor({ timeout: 20_000 });
+  } catch (error) {
+    const shown = await page
+      .locator('body')
+      .textContent({ timeout: 1000 })
+      .catch(() => '(unreadable)');
+    throw new Error(`no row for ${host} at ${page.url()}; the page showed: ${(shown ?? '').slice(0, 500)}`, {
+      cause: error,
+    });
+  }
+}
+
 function stateOf(page: Page, host: string) {
   return page
     .locator(`.row[data-host="${host}"] .badge[data-state]`)
@@ -134,7 +149,7 @@ describe('the dashboard, live against a real hbd', () => {
 
   it('shows every host with its state, counts per state and a ticking last seen', SLOW, async () => {
     await page.goto(hbd.url('/'));
-    await page.locator('.row[data-host="gone1"]').waitFor();
+    await showsFleet(page, 'gone1');
     expect(await stateOf(page, 'web1')).toBe('up');
     expect(await stateOf(page, 'gone1')).toBe('left');
     await expect.poll(() => countOf(page, 'all')).toBe('4');
@@ -207,7 +222,7 @@ describe('the dashboard, live against a real hbd', () => {
     expect(red! + green! + blue!).toBeLessThan(3 * 60);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-host-dark.png`, fullPage: true });
     await page.goto(hbd.url('/#/'));
-    await page.locator('.row[data-host="web1"]').waitFor();
+    await showsFleet(page, 'web1');
     await page.screenshot({ path: `${ARTIFACTS}dashboard-fleet-dark.png` });
     await page.emulateMedia({ colorScheme: 'light' });
   });
@@ -281,8 +296,10 @@ describe('the dashboard, live against a real hbd', () => {
     'says it is disconnected while hbd is away and recovers when it is back on the same port',
     SLOW,
     async () => {
+      // From a blank page, so this starts from a fresh load whatever the tests before left open.
+      await page.goto('about:blank');
       await page.goto(hbd.url('/'));
-      await page.locator('.row[data-host="web1"]').waitFor();
+      await showsFleet(page, 'web1');
       const banner = page.locator('#connection-banner');
       expect(await banner.count()).toBe(0);
 
