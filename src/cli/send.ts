@@ -2,8 +2,6 @@
  * `hbd send`: sends hb/1 heartbeats over UDP, once, or every N seconds until
  * stopped (then a last `status=bye` tells the daemon the host left on purpose).
  */
-import { createSocket, type Socket } from 'node:dgram';
-import { lookup } from 'node:dns/promises';
 import { readFile, stat } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
@@ -12,6 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { encodeHeartbeat, type HeartbeatInput } from '../protocol/encode.js';
 import { isValidHostName } from '../protocol/hostname.js';
 import { STATUSES, type Status } from '../protocol/types.js';
+import { type Resolve, type Server, UdpSender } from './udp-sender.js';
 
 const DEFAULT_PORT = 50003;
 const DEFAULT_SERVER = `127.0.0.1:${DEFAULT_PORT}`;
@@ -41,21 +40,13 @@ export interface SendOptions {
   bye?: boolean;
   /** Where warnings go; default stderr. */
   warn?: (message: string) => void;
+  /** How server names are looked up, and how often again in a loop; see `UdpSender`. */
+  resolve?: Resolve;
+  resolveEveryMs?: number;
 }
 
 /** What the user asked for is wrong (exit 2), as opposed to a failure while sending (exit 1). */
 export class SendUsageError extends Error {}
-
-interface Server {
-  host: string;
-  port: number;
-}
-
-interface Target {
-  address: string;
-  port: number;
-  family: 4 | 6;
-}
 
 export async function runSend(options: SendOptions): Promise<void> {
   const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
@@ -85,7 +76,11 @@ export async function runSend(options: SendOptions): Promise<void> {
     throw new SendUsageError(messageOf(error));
   }
 
-  const sender = new UdpSender(await Promise.all(servers.map(resolveServer)), warn);
+  const sender = new UdpSender(servers, {
+    warn,
+    resolve: options.resolve,
+    resolveEveryMs: options.resolveEveryMs,
+  });
   try {
     if (options.every === undefined) await sender.send(encode(), { failHard: true });
     else await loop(options.every, options.count, encode, sender, options.signal, options.bye ?? true);
@@ -117,55 +112,6 @@ async function loop(
     nextAt = Math.max(nextAt + intervalMs, performance.now());
   }
   if (signal?.aborted && bye) await sender.send(encode({ seq: seq + 1, status: 'bye' }), { failHard: false });
-}
-
-/** One UDP socket per address family, each datagram sent to every server. */
-class UdpSender {
-  readonly #targets: Target[];
-  readonly #sockets = new Map<4 | 6, Socket>();
-  readonly #warn: (message: string) => void;
-
-  constructor(targets: Target[], warn: (message: string) => void) {
-    this.#targets = targets;
-    this.#warn = warn;
-    for (const { family } of targets) {
-      if (this.#sockets.has(family)) continue;
-      const socket = createSocket(family === 4 ? 'udp4' : 'udp6');
-      // Without a listener an asynchronous socket error would crash the process.
-      socket.on('error', (error) => warn(`UDP socket: ${error.message}`));
-      this.#sockets.set(family, socket);
-    }
-  }
-
-  /** `failHard`: throw on the first failure (one-shot) rather than warn and carry on (loop). */
-  async send(datagram: Buffer, { failHard }: { failHard: boolean }): Promise<void> {
-    await Promise.all(
-      this.#targets.map(async (target) => {
-        try {
-          await this.#sendTo(datagram, target);
-        } catch (error) {
-          const message = `cannot send to ${formatTarget(target)}: ${messageOf(error)}`;
-          if (failHard) throw new Error(message);
-          this.#warn(message);
-        }
-      }),
-    );
-  }
-
-  #sendTo(datagram: Buffer, { address, port, family }: Target): Promise<void> {
-    const socket = this.#sockets.get(family)!;
-    return new Promise((resolve, reject) => {
-      socket.send(datagram, port, address, (error) => (error ? reject(error) : resolve()));
-    });
-  }
-
-  close(): void {
-    for (const socket of this.#sockets.values()) socket.close();
-  }
-}
-
-function formatTarget({ address, port, family }: Target): string {
-  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
 async function readSecret(
@@ -244,15 +190,6 @@ function parsePort(text: string, spec: string): number {
     throw new SendUsageError(`--server "${spec}": port must be 1 to 65535`);
   }
   return port;
-}
-
-async function resolveServer({ host, port }: Server): Promise<Target> {
-  try {
-    const { address, family } = await lookup(host);
-    return { address, port, family: family === 6 ? 6 : 4 };
-  } catch (error) {
-    throw new Error(`cannot resolve server "${host}": ${messageOf(error)}`);
-  }
 }
 
 function messageOf(error: unknown): string {

@@ -34,7 +34,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function listen(type: 'udp4' | 'udp6'): Promise<Listener> {
+async function listen(type: 'udp4' | 'udp6', at: { host?: string; port?: number } = {}): Promise<Listener> {
   const socket = createSocket(type);
   sockets.push(socket);
   const received: Received[] = [];
@@ -45,8 +45,8 @@ async function listen(type: 'udp4' | 'udp6'): Promise<Listener> {
     received.push({ heartbeat: decoded.value, at: performance.now() });
     for (const wake of waiters) wake();
   });
-  const host = type === 'udp4' ? '127.0.0.1' : '::1';
-  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  const host = at.host ?? (type === 'udp4' ? '127.0.0.1' : '::1');
+  await new Promise<void>((resolve) => socket.bind(at.port ?? 0, host, resolve));
   const { port } = socket.address();
   return {
     server: type === 'udp4' ? `${host}:${port}` : `[${host}]:${port}`,
@@ -199,6 +199,93 @@ describe('hbd send --every', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(listener.received.length).toBeGreaterThanOrEqual(2);
     expect(listener.received.every((r) => r.heartbeat.status !== 'bye')).toBe(true);
+  });
+});
+
+describe('hbd send: finding the server', () => {
+  /** A name server stand-in: answers `hb.example.test` with whatever `answer` holds at the time. */
+  function resolver(answer: { address: string | Error }) {
+    const asked: string[] = [];
+    const resolve = async (host: string) => {
+      asked.push(host);
+      if (answer.address instanceof Error) throw answer.address;
+      return { address: answer.address, family: 4 };
+    };
+    return { resolve, asked };
+  }
+  const portOf = (listener: Listener) => Number(listener.server.split(':').at(-1));
+
+  it('one heartbeat to a name that does not resolve fails, naming the server', async () => {
+    const { resolve } = resolver({ address: new Error('getaddrinfo ENOTFOUND hb.example.test') });
+    await expect(runSend({ host: 'web1', server: ['hb.example.test'], resolve })).rejects.toThrow(
+      /cannot resolve server "hb.example.test": getaddrinfo ENOTFOUND/,
+    );
+  });
+
+  it('a loop follows a server whose name moves to another address', async () => {
+    const before = await listen('udp4', { host: '127.0.0.1' });
+    const after = await listen('udp4', { host: '127.0.0.2', port: portOf(before) });
+    const answer = { address: '127.0.0.1' as string | Error };
+    const { resolve, asked } = resolver(answer);
+    const warnings: string[] = [];
+    const stop = new AbortController();
+    const sending = runSend({
+      host: 'web1',
+      server: [`hb.example.test:${portOf(before)}`],
+      every: 0.05,
+      resolve,
+      resolveEveryMs: 100,
+      signal: stop.signal,
+      warn: (message) => warnings.push(message),
+    });
+    await before.waitFor(2);
+    answer.address = '127.0.0.2';
+    await after.waitFor(2);
+    stop.abort();
+    await sending;
+    expect(asked.length).toBeGreaterThan(1);
+    expect(asked.every((host) => host === 'hb.example.test')).toBe(true);
+    expect(warnings).toContain('server "hb.example.test" now resolves to 127.0.0.2 (was 127.0.0.1)');
+    // One sequence across both addresses: nothing was sent twice, and the move lost nothing.
+    const seqs = [...before.received, ...after.received].map((r) => r.heartbeat.seq).sort((a, b) => a! - b!);
+    expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1));
+  });
+
+  it('a loop keeps the last address while the name does not resolve, and waits for a name never found', async () => {
+    const listener = await listen('udp4');
+    const answer = { address: new Error('getaddrinfo EAI_AGAIN hb.example.test') as string | Error };
+    const { resolve } = resolver(answer);
+    const warnings: string[] = [];
+    const stop = new AbortController();
+    const sending = runSend({
+      host: 'web1',
+      server: [`hb.example.test:${portOf(listener)}`],
+      every: 0.05,
+      resolve,
+      resolveEveryMs: 100,
+      signal: stop.signal,
+      warn: (message) => warnings.push(message),
+    });
+    // Not found yet (the network is not up at boot, say): each beat warns and is not sent.
+    await vi.waitFor(() => expect(warnings.length).toBeGreaterThanOrEqual(2), { timeout: 3000 });
+    expect(warnings[0]).toBe(
+      'cannot resolve server "hb.example.test": getaddrinfo EAI_AGAIN hb.example.test',
+    );
+    expect(listener.received).toHaveLength(0);
+    answer.address = '127.0.0.1';
+    await listener.waitFor(2);
+    // The name server goes away: the address found last keeps being used.
+    answer.address = new Error('getaddrinfo EAI_AGAIN hb.example.test');
+    const sent = listener.received.length;
+    await vi.waitFor(
+      () =>
+        expect(warnings.at(-1)).toMatch(/EAI_AGAIN hb\.example\.test; still sending to 127\.0\.0\.1:\d+$/),
+      { timeout: 3000 },
+    );
+    await listener.waitFor(sent + 2);
+    stop.abort();
+    await sending;
+    await vi.waitFor(() => expect(listener.received.at(-1)?.heartbeat.status).toBe('bye'));
   });
 });
 
