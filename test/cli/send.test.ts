@@ -215,6 +215,23 @@ describe('hbd send: finding the server', () => {
   }
   const portOf = (listener: Listener) => Number(listener.server.split(':').at(-1));
 
+  /** `hbd send --every 0.05 --server hb.example.test:PORT`, looking the name up every 100 ms. */
+  function loopTo(port: number, answer: { address: string | Error }) {
+    const { resolve, asked } = resolver(answer);
+    const warnings: string[] = [];
+    const stop = new AbortController();
+    const sending = runSend({
+      host: 'web1',
+      server: [`hb.example.test:${port}`],
+      every: 0.05,
+      resolve,
+      resolveEveryMs: 100,
+      signal: stop.signal,
+      warn: (message) => warnings.push(message),
+    });
+    return { sending, stop, asked, warnings };
+  }
+
   it('one heartbeat to a name that does not resolve fails, naming the server', async () => {
     const { resolve } = resolver({ address: new Error('getaddrinfo ENOTFOUND hb.example.test') });
     await expect(runSend({ host: 'web1', server: ['hb.example.test'], resolve })).rejects.toThrow(
@@ -226,18 +243,7 @@ describe('hbd send: finding the server', () => {
     const before = await listen('udp4', { host: '127.0.0.1' });
     const after = await listen('udp4', { host: '127.0.0.2', port: portOf(before) });
     const answer = { address: '127.0.0.1' as string | Error };
-    const { resolve, asked } = resolver(answer);
-    const warnings: string[] = [];
-    const stop = new AbortController();
-    const sending = runSend({
-      host: 'web1',
-      server: [`hb.example.test:${portOf(before)}`],
-      every: 0.05,
-      resolve,
-      resolveEveryMs: 100,
-      signal: stop.signal,
-      warn: (message) => warnings.push(message),
-    });
+    const { sending, stop, asked, warnings } = loopTo(portOf(before), answer);
     await before.waitFor(2);
     answer.address = '127.0.0.2';
     await after.waitFor(2);
@@ -254,18 +260,7 @@ describe('hbd send: finding the server', () => {
   it('a loop keeps the last address while the name does not resolve, and waits for a name never found', async () => {
     const listener = await listen('udp4');
     const answer = { address: new Error('getaddrinfo EAI_AGAIN hb.example.test') as string | Error };
-    const { resolve } = resolver(answer);
-    const warnings: string[] = [];
-    const stop = new AbortController();
-    const sending = runSend({
-      host: 'web1',
-      server: [`hb.example.test:${portOf(listener)}`],
-      every: 0.05,
-      resolve,
-      resolveEveryMs: 100,
-      signal: stop.signal,
-      warn: (message) => warnings.push(message),
-    });
+    const { sending, stop, warnings } = loopTo(portOf(listener), answer);
     // Not found yet (the network is not up at boot, say): each beat warns and is not sent.
     await vi.waitFor(() => expect(warnings.length).toBeGreaterThanOrEqual(2), { timeout: 3000 });
     expect(warnings[0]).toBe(
