@@ -2,6 +2,9 @@
  * Child process: the real daemon (startDaemon: UDP socket, pipeline, state, SQLite store,
  * HTTP server), reporting its ingest counters to the orchestrator.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { type RunningDaemon, startDaemon } from '../src/main.js';
@@ -10,6 +13,10 @@ import { serveParent } from './ipc.js';
 import { startProbe } from './probe.js';
 
 let daemon: RunningDaemon | undefined;
+/** `HBD_BENCH_CPU_PROF=DIR`: the daemon's CPU profile over the whole run goes there (open it in DevTools). */
+const profileDir = process.env.HBD_BENCH_CPU_PROF;
+let profiler: Session | undefined;
+let profileName = '';
 /** hbd only logs the granted receive buffer when it is short of the request. */
 let grantedBufferSize: number | undefined;
 
@@ -33,6 +40,13 @@ serveParent({
       keys: Record<string, string>;
       receiveBufferSize: number;
     };
+    if (profileDir) {
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+      profileName = `hbd-${auth}-${Date.now()}.cpuprofile`;
+    }
     const config = benchConfig(dir, { auth, keys, udp_rcvbuf: receiveBufferSize });
     daemon = await startDaemon(config, { log: pino({ level: 'warn' }, logStream) });
     return { port: daemon.udp.port, grantedBufferSize: grantedBufferSize ?? receiveBufferSize };
@@ -52,6 +66,11 @@ serveParent({
   async stop() {
     await daemon?.stop();
     daemon = undefined;
+    if (profiler && profileDir) {
+      const { profile } = await profiler.post('Profiler.stop');
+      writeFileSync(join(profileDir, profileName), JSON.stringify(profile));
+      profiler.disconnect();
+    }
     return {};
   },
 });
