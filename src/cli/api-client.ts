@@ -53,7 +53,8 @@ export function connectApi(options: ApiOptions, needsTokenFor?: string): ApiConn
   const givenToken = options.token || process.env.HBD_API_TOKEN;
   const config = options.url && givenToken ? undefined : loadConfigOrExit(options.config).config;
   const base = options.url ?? apiBaseUrl(config!);
-  const token = givenToken || config?.api_token;
+  // A read needs no more than the read token; a write needs api_token.
+  const token = givenToken || config?.api_token || (needsTokenFor ? undefined : config?.read_token);
   if (!token && needsTokenFor) {
     usageError(`${needsTokenFor} needs the API token: --token, $HBD_API_TOKEN, or api_token in the config`);
     return undefined;

@@ -40,12 +40,15 @@ max_skew: 300
 
 # Bearer token (16+ characters) for the API's write calls; null disables them.
 api_token: null
+# Bearer token (16+ characters) that reads but never writes: for Prometheus or a status
+# script under read_access: login.
+read_token: null
 
 # Logins for the dashboard and the API, each with a hash made by \`hbd passwd\` and a role:
 # viewer reads, admin also writes (silences, forgetting hosts, DNS sync).
 #   alice: {password: "scrypt$15$8$1$…", role: admin}
 auth_users: {}
-# Reading the dashboard, the read API and /metrics: public, or login (a user, or api_token).
+# Reading the dashboard, the read API and /metrics: public, or login (a user, api_token or read_token).
 read_access: public
 
 # Serve HTTPS with this certificate and key (set both or neither).

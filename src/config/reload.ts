@@ -10,6 +10,7 @@ const LIVE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>([
   'keys',
   'max_skew',
   'api_token',
+  'read_token',
   // Checked on every request; a reload also ends the sessions of users it removes or changes.
   'auth_users',
   'read_access',

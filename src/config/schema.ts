@@ -25,6 +25,7 @@ const MIB = 1024 * 1024;
 /** The keys whose values are credentials: error messages describe them but never echo them. */
 export const SECRET_KEYS: readonly string[] = [
   'api_token',
+  'read_token',
   // Hashes, but a leaked one can be guessed at offline.
   'auth_users',
   'keys',
@@ -167,6 +168,7 @@ export function configSchema(ctx: SchemaContext) {
         .default({}),
       max_skew: positive('seconds').default(300),
       api_token: z.string(API_TOKEN).min(16, API_TOKEN).nullable().default(null),
+      read_token: z.string(API_TOKEN).min(16, API_TOKEN).nullable().default(null),
       auth_users: z
         .record(z.string(), authUser, 'expected a map of user name to {password, role}')
         // Also when a password is wrong, so that a bad name is reported with it.
@@ -199,6 +201,18 @@ export function configSchema(ctx: SchemaContext) {
       push_ping_key: pushPingKey(),
     })
     .superRefine(pingKeyIsNoToken)
+    .superRefine(
+      (config, ctx) => {
+        const { api_token: write, read_token: read } = config;
+        if (typeof read !== 'string' || read !== write) return;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['read_token'],
+          message: 'must differ from api_token: the read token is for those who may only read',
+        });
+      },
+      { when: () => true },
+    )
     .superRefine(
       (config, ctx) => {
         // With `when` below, invalid values get here too; those already have their own problem.

@@ -11,7 +11,10 @@ import { HttpError } from './errors.js';
 export const SESSION_COOKIE = 'hbd_session';
 export const CSRF_HEADER = 'X-CSRF-Token';
 
-export type AccessConfig = Pick<Config, 'api_token' | 'auth_users' | 'read_access' | 'tls_cert'>;
+export type AccessConfig = Pick<
+  Config,
+  'api_token' | 'read_token' | 'auth_users' | 'read_access' | 'tls_cert'
+>;
 
 export interface AccessOptions {
   /** Read on every request, so that a reload applies at once. */
@@ -20,12 +23,13 @@ export interface AccessOptions {
   now: () => number;
 }
 
-const LOGIN_TO_READ = 'this call needs a login (POST /api/login) or "Authorization: Bearer <api_token>"';
+const LOGIN_TO_READ =
+  'this call needs a login (POST /api/login) or "Authorization: Bearer <token>" with api_token or read_token';
 
 /**
- * Who may call what. Reading is open, or under `read_access: login` needs a session or the
- * bearer token; writing needs the bearer token, or an admin session that also sends its CSRF
- * token. The config is read on every check, so a reload applies to the next request.
+ * Who may call what. Reading is open, or under `read_access: login` needs a session or a
+ * bearer token (`api_token` or `read_token`); writing needs `api_token`, or an admin session
+ * that also sends its CSRF token. The config is read on every check, so a reload applies to the next request.
  */
 export class Access {
   readonly sessions: SessionStore;
@@ -63,8 +67,12 @@ export class Access {
   requireWriter(c: Context): void {
     const config = this.#config();
     const authorization = c.req.header('authorization');
+    const token = bearerToken(authorization);
+    if (token !== undefined && config.read_token !== null && sameSecret(token, config.read_token)) {
+      throw new HttpError(403, 'the read token cannot write: this call needs api_token or an admin login');
+    }
     // A bearer token decides alone; a browser never adds one by itself, so it needs no CSRF token.
-    if (bearerToken(authorization) === undefined) {
+    if (token === undefined) {
       const session = this.session(c.req.header('cookie'));
       if (session) {
         if (session.role !== 'admin') throw new HttpError(403, 'this call needs an admin');
@@ -121,9 +129,10 @@ export class Access {
     if (config.read_access === 'public') return undefined;
     const token = bearerToken(authorization);
     if (token !== undefined) {
-      return config.api_token !== null && sameSecret(token, config.api_token)
+      const known = (secret: string | null) => secret !== null && sameSecret(token, secret);
+      return known(config.api_token) || known(config.read_token)
         ? undefined
-        : new HttpError(401, 'wrong api token');
+        : new HttpError(401, 'wrong token');
     }
     return this.session(cookie) ? undefined : new HttpError(401, LOGIN_TO_READ);
   }

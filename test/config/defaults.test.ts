@@ -18,6 +18,7 @@ const DEFAULTS = {
   keys: {},
   max_skew: 300,
   api_token: null,
+  read_token: null,
   auth_users: {},
   read_access: 'public',
   tls_cert: null,

@@ -21,6 +21,7 @@ describe('describeReloadChanges', () => {
       'keys: {web1: 0123456789abcdef}',
       'max_skew: 10',
       'api_token: 0123456789abcdef',
+      'read_token: fedcba9876543210',
       'log_level: debug',
       'history: {days: 7}',
       'hb_host: 0.0.0.0',
@@ -42,7 +43,18 @@ describe('describeReloadChanges', () => {
     ]).config;
     const changes = describeReloadChanges(before, after);
     expect(changes.live.sort()).toEqual(
-      ['api_token', 'auth', 'grace', 'history', 'hosts', 'interval', 'keys', 'log_level', 'max_skew'].sort(),
+      [
+        'api_token',
+        'read_token',
+        'auth',
+        'grace',
+        'history',
+        'hosts',
+        'interval',
+        'keys',
+        'log_level',
+        'max_skew',
+      ].sort(),
     );
     expect(changes.needRestart.sort()).toEqual(
       [

@@ -143,6 +143,18 @@ describe('secrets', () => {
     ]);
   });
 
+  it('read_token is null or at least 16 characters, and not the api_token', () => {
+    expect(parse(['read_token: 0123456789abcdef']).config.read_token).toBe('0123456789abcdef');
+    expect(problems(['read_token: hunter2'])).toEqual([
+      'hb.yaml:1: read_token: expected null or a token of at least 16 characters, got a 7-character string',
+    ]);
+    const same = problems(['api_token: 0123456789abcdef', 'read_token: 0123456789abcdef']);
+    expect(same).toEqual([
+      'hb.yaml:2: read_token: must differ from api_token: the read token is for those who may only read',
+    ]);
+    expect(same.join('\n')).not.toContain('0123456789abcdef');
+  });
+
   it('are described in messages, never shown', () => {
     const found = problems(['api_token: hunter2', 'keys:', '  web1: {k1: 12345}']).join('\n');
     expect(found).not.toContain('hunter2');

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { stringify } from 'yaml';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
 import { parseConfig } from '../../src/config/load.js';
-import { HBD, type RunResult } from '../helpers/cli.js';
+import { HBD, type RunResult, runHbd } from '../helpers/cli.js';
 import { eventually, getJson, startTestDaemon, type TestConfig, type TestDaemon } from '../helpers/daemon.js';
 
 const TOKEN = 'the-api-token-of-the-access-tests';
@@ -124,6 +125,72 @@ describe('reading', () => {
     expect(await call('/api/session', { headers: { cookie: viewer.cookie } })).toEqual({
       status: 200,
       body: { user: 'victor', role: 'viewer', csrf: viewer.body.csrf, read_access: 'login', logins: true },
+    });
+  });
+});
+
+describe('the read token', () => {
+  const READ_TOKEN = 'the-read-token-of-the-access-tests';
+  const reader = { authorization: `Bearer ${READ_TOKEN}` };
+
+  it('reads the API and /metrics under read_access: login, and writes nothing', async () => {
+    await start({ read_token: READ_TOKEN });
+    await hostKnown();
+    for (const path of [...READS, '/metrics']) {
+      const response = await fetch(hbd!.url(path), { headers: reader });
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+    }
+    const refused = 'the read token cannot write: this call needs api_token or an admin login';
+    expect(await call('/api/silences', { method: 'POST', headers: reader, body: SILENCE })).toEqual({
+      status: 403,
+      body: { error: refused },
+    });
+    expect(await call('/api/hosts/web1', { method: 'DELETE', headers: reader })).toEqual({
+      status: 403,
+      body: { error: refused },
+    });
+    expect((await call('/api/dns/sync', { method: 'POST', headers: reader })).status).toBe(403);
+    expect(hbd!.daemon.silences.list()).toEqual([]);
+    expect(hbd!.daemon.monitor.table.find('web1')).toBeGreaterThanOrEqual(0);
+    // The api_token still does both.
+    const written = await call('/api/silences', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}` },
+      body: SILENCE,
+    });
+    expect(written.status).toBe(201);
+  });
+
+  it('is what `hbd hosts` reads with when the config has no api_token; `hbd silence` still needs one', async () => {
+    await start({ api_token: null, read_token: READ_TOKEN });
+    await hostKnown();
+    const { port } = hbd!.daemon.http;
+    const file = join(hbd!.dir, 'cli.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        hbd_host: '127.0.0.1',
+        hbd_port: port,
+        read_access: 'login',
+        auth_users: users,
+        read_token: READ_TOKEN,
+      }),
+    );
+    const hosts = await runHbd(['hosts', '-c', file, '--json']);
+    expect(hosts.code).toBe(0);
+    expect(JSON.parse(hosts.stdout)).toEqual([expect.objectContaining({ name: 'web1' })]);
+    const silence = await runHbd(['silence', 'web1', '1h', '-c', file]);
+    expect(silence.code).toBe(2);
+    expect(silence.stderr).toMatch(/needs the API token/);
+  });
+
+  it('is refused once a reload removes it', async () => {
+    await start({ read_token: READ_TOKEN });
+    expect((await call('/api/hosts', { headers: reader })).status).toBe(200);
+    hbd!.daemon.reload({ ...hbd!.config, read_token: null });
+    expect(await call('/api/hosts', { headers: reader })).toEqual({
+      status: 401,
+      body: { error: 'wrong token' },
     });
   });
 });
@@ -344,6 +411,10 @@ describe('the live feed', () => {
     expect(await connect({ cookie: 'hbd_session=made-up' })).toBe(401);
     expect(await connect({ cookie })).toBe('open: snapshot');
     expect(await connect({ authorization: `Bearer ${TOKEN}` })).toBe('open: snapshot');
+    await hbd!.stop();
+    await start({ read_token: 'the-read-token-of-the-feed-test' });
+    expect(await connect({ authorization: 'Bearer the-read-token-of-the-feed-test' })).toBe('open: snapshot');
+    expect(await connect({ authorization: 'Bearer not-a-token-at-all' })).toBe(401);
   });
 
   it('refuses a page from another site, in either mode', async () => {
