@@ -5,13 +5,19 @@ import { formatTable } from './table.js';
 
 interface HostsOptions extends ApiOptions {
   json?: boolean;
+  state?: string;
+  status?: string;
+  name?: string;
 }
 
 export function hostsCommand(): Command {
   return withApiOptions(
     new Command('hosts')
       .description('print the hosts a running hbd knows, from its API')
-      .option('--json', 'print the API answer as JSON'),
+      .option('--json', 'print the API answer as JSON')
+      .option('--state <states>', 'only hosts in these states, comma-separated: up, late, down, left')
+      .option('--status <statuses>', 'only hosts whose last status is one of these: ok, warn, fail, bye')
+      .option('--name <glob>', 'only hosts whose name matches, such as "web*"'),
   ).action((options: HostsOptions) => printHosts(options));
 }
 
@@ -20,7 +26,9 @@ async function printHosts(options: HostsOptions): Promise<void> {
   const api = connectApi(options)!;
   let hosts: HostJson[];
   try {
-    hosts = await callApi<HostJson[]>(api.base, '/api/hosts', { headers: api.headers });
+    hosts = await callApi<HostJson[]>(api.base, `/api/hosts${filterQuery(options)}`, {
+      headers: api.headers,
+    });
   } catch (error) {
     process.stderr.write(`hbd: cannot read hosts from ${api.base}: ${(error as Error).message}\n`);
     process.exitCode = 1;
@@ -31,6 +39,16 @@ async function printHosts(options: HostsOptions): Promise<void> {
     return;
   }
   process.stdout.write(formatHostTable(hosts, Date.now()));
+}
+
+/** The filters as the API takes them; hbd checks them and says what is wrong. */
+function filterQuery({ state, status, name }: HostsOptions): string {
+  const query = new URLSearchParams();
+  if (state !== undefined) query.set('state', state);
+  if (status !== undefined) query.set('status', status);
+  if (name !== undefined) query.set('name', name);
+  const text = query.toString();
+  return text === '' ? '' : `?${text}`;
 }
 
 export function formatHostTable(hosts: readonly HostJson[], now: number): string {

@@ -13,6 +13,7 @@ import { beatsJson } from './beats-json.js';
 import { dashboardRoutes } from './dashboard.js';
 import { HttpError } from './errors.js';
 import { eventJson } from './event-json.js';
+import { parseHostFilter } from './host-filter.js';
 import { hostJson } from './host-json.js';
 import { outboxRoutes } from './outbox-routes.js';
 import { pushRoutes } from './push-routes.js';
@@ -90,8 +91,16 @@ export function createApi(deps: ApiDeps): Hono {
   });
 
   app.get('/api/hosts', (c) => {
+    const filter = parseHostFilter({
+      state: c.req.query('state'),
+      status: c.req.query('status'),
+      name: c.req.query('name'),
+    });
     const hosts = [];
-    for (const slot of monitor.table.slots()) hosts.push(hostJson(monitor, slot, dnsStatus));
+    for (const slot of monitor.table.slots()) {
+      const host = hostJson(monitor, slot, dnsStatus);
+      if (!filter || filter(host)) hosts.push(host);
+    }
     hosts.sort((a, b) => (a.name < b.name ? -1 : 1));
     return c.json(hosts);
   });

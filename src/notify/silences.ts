@@ -1,5 +1,5 @@
 import { MAX_DURATION_MS } from '../config/duration.js';
-import { globToRegExp } from '../config/host-policy.js';
+import { checkHostPattern, hostMatcher } from '../state/host-pattern.js';
 import type { Silence, SilenceStore } from '../store/silence-store.js';
 
 export interface SilencesOptions {
@@ -20,9 +20,7 @@ export interface NewSilence {
   reason?: string | null;
 }
 
-export const MAX_PATTERN_LENGTH = 253;
 export const MAX_REASON_LENGTH = 500;
-const PATTERN_CHARACTERS = /^[a-z0-9._*?-]+$/;
 const PRUNE_INTERVAL_MS = 1000;
 
 interface ActiveSilence {
@@ -71,7 +69,7 @@ export class Silences {
 
   /** Validates and stores a new silence; throws a RangeError that names the bad field. */
   add(request: NewSilence): Silence {
-    const pattern = checkPattern(request.pattern);
+    const pattern = checkHostPattern(request.pattern);
     const reason = checkReason(request.reason);
     const { durationMs } = request;
     if (!Number.isFinite(durationMs) || durationMs <= 0 || durationMs > MAX_DURATION_MS) {
@@ -124,25 +122,7 @@ export class Silences {
 }
 
 function compile(silence: Silence): ActiveSilence {
-  const frozen = Object.freeze({ ...silence });
-  if (!/[*?]/.test(silence.pattern)) return { silence: frozen, covers: (host) => host === silence.pattern };
-  const regex = globToRegExp(silence.pattern);
-  return { silence: frozen, covers: (host) => regex.test(host) };
-}
-
-function checkPattern(value: unknown): string {
-  if (typeof value !== 'string')
-    throw new RangeError('pattern: expected a host name or a glob such as "web*"');
-  const pattern = value.toLowerCase();
-  if (pattern.length < 1 || pattern.length > MAX_PATTERN_LENGTH) {
-    throw new RangeError(`pattern: expected 1 to ${MAX_PATTERN_LENGTH} characters, got ${pattern.length}`);
-  }
-  if (!PATTERN_CHARACTERS.test(pattern)) {
-    throw new RangeError(
-      `pattern: expected a host name or a glob of letters, digits, "-", ".", "_", "*" and "?", got ${JSON.stringify(value)}`,
-    );
-  }
-  return pattern;
+  return { silence: Object.freeze({ ...silence }), covers: hostMatcher(silence.pattern) };
 }
 
 /** Blank means no reason. */

@@ -23,7 +23,14 @@ import {
 const MAX_KEY_ID_CHARS = 64;
 const TIMESTAMP = /^\d+(?:\.\d{1,3})?$/;
 const UNSIGNED_INTEGER = /^\d+$/;
-const DECIMAL = /^\d+(?:\.\d+)?$/;
+/** A decimal number as languages print floats: `30`, `0.5`, `.5`, `5.`, `1e3`, `2.5E-1`. */
+const DECIMAL = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+/**
+ * hb/1 puts no bound on `seq`. Past 2^53 a JS number cannot hold every integer, so hbd
+ * keeps `seq` modulo 2^53: the difference between two consecutive values, which is all
+ * that loss estimation uses, stays exact (a 64-bit counter that starts at random works).
+ */
+const SEQ_MODULUS = 2n ** 53n;
 
 // ignoreBOM keeps a leading BOM in the text instead of silently dropping it, so
 // the text parsed (and signed) is exactly what was sent.
@@ -127,11 +134,9 @@ export function parseHeartbeat(text: string, compressed = false): Decoded<Heartb
         break;
       }
       case 'seq': {
+        if (!UNSIGNED_INTEGER.test(value)) return badField(key, 'an unsigned integer', value);
         const seq = Number(value);
-        if (!UNSIGNED_INTEGER.test(value) || !Number.isSafeInteger(seq)) {
-          return badField(key, 'an unsigned integer', value);
-        }
-        heartbeat.seq = seq;
+        heartbeat.seq = Number.isSafeInteger(seq) ? seq : Number(BigInt(value) % SEQ_MODULUS);
         break;
       }
       case 'every': {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
+import { runHbd } from '../helpers/cli.js';
 import { eventually, getJson, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 interface HostBody {
@@ -239,6 +240,39 @@ describe('HTTP API', () => {
     expect((await getJson(hbd.url('/api/events?since=yesterday'))).status).toBe(400);
     expect((await getJson(hbd.url('/nowhere'))).status).toBe(404);
     expect((await getJson<{ ok: boolean }>(hbd.url('/healthz'))).body.ok).toBe(true);
+  });
+
+  it('lists hosts filtered by state, status and name; `hbd hosts` passes the filters on', async () => {
+    hbd = await startTestDaemon();
+    await hbd.send('host=web1 status=fail msg="disk full"');
+    await hbd.send('host=web2 status=warn');
+    await hbd.send('host=db1');
+    await hbd.send('host=old1 status=bye');
+    await eventually(async () => expect(await hosts()).toHaveLength(4));
+    const names = async (query: string) =>
+      (await getJson<HostBody[]>(hbd!.url(`/api/hosts?${query}`))).body.map((host) => host.name);
+    expect(await names('state=up')).toEqual(['db1', 'web1', 'web2']);
+    expect(await names('state=left,down')).toEqual(['old1']);
+    expect(await names('status=fail,warn')).toEqual(['web1', 'web2']);
+    expect(await names('name=web*')).toEqual(['web1', 'web2']);
+    expect(await names('name=WEB?&status=warn')).toEqual(['web2']);
+    expect(await names('name=db1&state=down')).toEqual([]);
+    expect(await getJson(hbd.url('/api/hosts?state=dead'))).toEqual({
+      status: 400,
+      body: { error: 'state: expected a comma-separated list of up, late, down, left, got "dead"' },
+    });
+    expect((await getJson<{ error: string }>(hbd.url('/api/hosts?name=web%0A1'))).body.error).toMatch(
+      /^name: expected a host name or a glob/,
+    );
+
+    const table = await runHbd(['hosts', '--url', hbd.url(''), '--status', 'fail,warn', '--name', 'web*']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^web1\s+up\s+fail\s/m);
+    expect(table.stdout).toMatch(/^web2\s+up\s+warn\s/m);
+    expect(table.stdout).not.toMatch(/^(db1|old1)\s/m);
+    const refused = await runHbd(['hosts', '--url', hbd.url(''), '--state', 'dead']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/400: state: expected a comma-separated list of up, late, down, left/);
   });
 
   it('lists events newest first, filtered by host and time', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { decodeDatagram } from '../../src/protocol/decode.js';
 import type { TimingPolicy } from '../../src/state/monitor.js';
 import { DEFAULT_TIMING, hb, monitorHarness } from '../helpers/monitor-harness.js';
 
@@ -141,6 +142,18 @@ describe('Monitor: the up / late / down / left machine', () => {
     for (const seq of [1, 2, 5, 6, 1, 2]) monitor.beat(hb('web1', { seq }), '192.0.2.7', false);
     const host = table.record(table.find('web1'));
     expect(host.received).toBe(6);
+    expect(host.lost).toBe(2);
+  });
+
+  it('estimates loss exactly for a 64-bit seq counter, as decoded from the wire', () => {
+    const { monitor, table } = setup();
+    for (const last of ['10', '11', '14']) {
+      const decoded = decodeDatagram(Buffer.from(`host=web1 seq=184467440737095516${last}`));
+      if (!decoded.ok) throw new Error(decoded.detail);
+      monitor.beat(decoded.value, '192.0.2.7', false);
+    }
+    const host = table.record(table.find('web1'));
+    expect(host.received).toBe(3);
     expect(host.lost).toBe(2);
   });
 
