@@ -49,8 +49,23 @@ interface Group {
   key: string;
   triggers: Trigger[];
   /** Items decided outside the triggers: reminders, flapping started or settled. */
-  extras: { item: Item; notified?: NotifiedHost }[];
+  extras: Extra[];
   flushAt: number;
+}
+
+/**
+ * An item decided outside the triggers, and what it does to the host's announced state.
+ * The effect is applied when the group is decided, against what the group's triggers did
+ * by then, rather than as a snapshot taken earlier that would undo them.
+ */
+interface Extra {
+  item: Item;
+  /**
+   * `settled`: a flapping host calmed down, and is announced as down or not; it is the
+   * ground its triggers in the same group stand on. `reminder`: sent only if the host is
+   * still announced as down once the group's triggers are applied.
+   */
+  effect?: { kind: 'settled'; down: boolean } | { kind: 'reminder' };
 }
 
 /**
@@ -226,7 +241,7 @@ export class NotifyEngine {
     return group;
   }
 
-  #addExtra(groupKey: string, extra: Group['extras'][number]): void {
+  #addExtra(groupKey: string, extra: Extra): void {
     this.#group(groupKey).extras.push(extra);
   }
 
@@ -263,9 +278,19 @@ export class NotifyEngine {
     const consumed: number[] = [];
     const notified = new Map<string, NotifiedHost>();
     const holding = now < this.#graceEndsAt;
+    const announced = (host: string) => notified.get(host) ?? this.#notifiedOf(host);
+
+    for (const { item, effect } of group.extras) {
+      if (effect?.kind !== 'settled') continue;
+      notified.set(item.host, {
+        ...announced(item.host),
+        downAt: effect.down ? item.at : null,
+        remindedAt: null,
+      });
+    }
 
     for (const [host, triggers] of byHost(group.triggers)) {
-      const before = notified.get(host) ?? this.#notifiedOf(host);
+      const before = announced(host);
       const after = { ...before };
       const current = this.#options.host(host);
       const muted = this.#options.silences.matching(host, now) !== undefined;
@@ -310,9 +335,14 @@ export class NotifyEngine {
       if (after.downAt !== before.downAt || after.status !== before.status) notified.set(host, after);
     }
 
-    for (const extra of group.extras) {
-      items.push(extra.item);
-      if (extra.notified) notified.set(extra.notified.host, extra.notified);
+    for (const { item, effect } of group.extras) {
+      if (effect?.kind === 'reminder') {
+        const state = announced(item.host);
+        // Its recovery (or a forget) came in this group: a "still down" line would be wrong.
+        if (state.downAt === null || this.#options.host(item.host)?.state !== 'down') continue;
+        notified.set(item.host, { ...state, remindedAt: item.at });
+      }
+      items.push(item);
     }
 
     const key = dedupKey(consumed, items);
@@ -461,8 +491,6 @@ export class NotifyEngine {
   #settled(host: string, now: number): void {
     const current = this.#options.host(host);
     if (!current) return;
-    const down = current.state === 'down';
-    const before = this.#notifiedOf(host);
     this.#addExtra(this.#groupOf(current), {
       item: {
         kind: 'settled',
@@ -472,7 +500,7 @@ export class NotifyEngine {
         reason: 'no longer flapping',
         previousFor: null,
       },
-      notified: { ...before, downAt: down ? now : null, remindedAt: null },
+      effect: { kind: 'settled', down: current.state === 'down' },
     });
   }
 
@@ -498,7 +526,7 @@ export class NotifyEngine {
           reason: 'still down',
           previousFor: now - notified.downAt,
         },
-        notified: updated,
+        effect: { kind: 'reminder' },
       });
     }
   }
