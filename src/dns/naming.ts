@@ -13,14 +13,22 @@ export function placeRecord(host: string, dyndomains: readonly string[], zone?: 
   const name = host.toLowerCase();
   if (!isValidHostName(name)) return { ok: false, reason: `"${host}" is not a valid host name` };
   if (dyndomains.length === 0) return { ok: false, reason: 'no dyndomains are configured' };
+  const domains = dyndomains.map(relativeDomain);
+  const zoneName = zone === undefined ? undefined : relativeDomain(zone);
   let home: string | undefined;
-  for (const domain of dyndomains.map((d) => d.toLowerCase())) {
+  for (const domain of domains) {
     if (name.endsWith(`.${domain}`) && (home === undefined || domain.length > home.length)) home = domain;
   }
-  if (home !== undefined) return { ok: true, name, zone: zone ?? home };
+  if (home !== undefined) return { ok: true, name, zone: zoneName ?? home };
   if (!name.includes('.')) {
-    const first = dyndomains[0]!.toLowerCase();
-    return { ok: true, name: `${name}.${first}`, zone: zone ?? first };
+    const first = domains[0]!;
+    return { ok: true, name: `${name}.${first}`, zone: zoneName ?? first };
   }
-  return { ok: false, reason: `"${name}" is outside the dyndomains (${dyndomains.join(', ')})` };
+  return { ok: false, reason: `"${name}" is outside the dyndomains (${domains.join(', ')})` };
+}
+
+/** DNS admins write absolute names (`dyn.example.com.`); host names arrive relative, so compare them that way. */
+function relativeDomain(domain: string): string {
+  const lower = domain.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }

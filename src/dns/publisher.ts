@@ -44,10 +44,11 @@ const FAMILIES = [
  * Keeps every host's A/AAAA records pointing at its current address.
  *
  * An accepted heartbeat (signed, unless `allow_unsigned`) whose publishable address
- * differs from what was last published successfully, or whose records are older than
- * `refresh`, is handed to the queue; the queue sends in the background and retries
- * until it succeeds. What was published is stored, so a restart re-sends nothing
- * needlessly. A replayed or forged heartbeat never gets here: the gatekeeper drops it.
+ * differs from the newest wanted one (queued or in flight, else last published
+ * successfully), or whose records are older than `refresh`, is handed to the queue;
+ * the queue sends in the background and retries until it succeeds. What was published
+ * is stored, so a restart re-sends nothing needlessly. A replayed or forged heartbeat
+ * never gets here: the gatekeeper drops it.
  */
 export class DnsPublisher {
   readonly stats = { updates: 0, failures: 0 };
@@ -55,6 +56,7 @@ export class DnsPublisher {
   readonly #queue: PublishQueue;
   readonly #published = new Map<string, PublishedRecords>();
   readonly #queued = new Map<string, DesiredRecords>();
+  readonly #unplacedHosts = new Set<string>();
   readonly #unsubscribe: (() => void)[];
 
   constructor(options: DnsPublisherOptions) {
@@ -110,20 +112,27 @@ export class DnsPublisher {
     if (!source.signed && !dns.allow_unsigned) return false;
     const wanted = publishAddresses(source);
     const current = this.#published.get(source.host);
+    const queued = this.#queued.get(source.host);
     const fresh =
       !force &&
       current?.lastSuccess != null &&
       this.#options.clock.wall() - current.lastSuccess <= dns.refresh * 1000;
+    // Compared with where the records are heading, not where they are: after a move and a move
+    // back, the address that was published is new again while the move is queued or in flight.
     if (
       fresh &&
-      (wanted.ip4 === null || wanted.ip4 === current.A) &&
-      (wanted.ip6 === null || wanted.ip6 === current.AAAA)
+      (wanted.ip4 === null || wanted.ip4 === newest('A', current, queued)) &&
+      (wanted.ip6 === null || wanted.ip6 === newest('AAAA', current, queued))
     ) {
       return false;
     }
     const placement = placeRecord(source.host, dyndomains, dns.zone ?? undefined);
-    if (!placement.ok) return false;
+    if (!placement.ok) {
+      this.#unplaced(source.host, placement.reason);
+      return false;
+    }
     const stale = !fresh || current?.name !== placement.name;
+    const queuedForName = queued?.name === placement.name ? queued : undefined;
     const desired: DesiredRecords = {
       host: source.host,
       name: placement.name,
@@ -132,8 +141,11 @@ export class DnsPublisher {
     };
     let changed = false;
     for (const [type, family] of FAMILIES) {
+      // The queue replaces a host's pending records as a whole, so what is queued for the
+      // family this heartbeat leaves alone must be carried over, or it would be lost.
+      if (queuedForName?.[type] !== undefined) desired[type] = queuedForName[type];
       const address = wanted[family];
-      if (address === null || (!stale && current?.[type] === address)) continue;
+      if (address === null || (!stale && newest(type, current, queuedForName) === address)) continue;
       if (!checkPublishable(address, type, dns.allow_private).publish) continue;
       desired[type] = address;
       changed = true;
@@ -142,25 +154,43 @@ export class DnsPublisher {
   }
 
   #transition(event: HostEvent): void {
+    if (event.kind === 'forget') this.#unplacedHosts.delete(event.host);
     const goneDown =
       event.kind === 'state' && event.to === 'down' && this.#options.config.dns.on_down === 'delete';
     if (!goneDown && event.kind !== 'forget') return;
     const current = this.#published.get(event.host);
-    if (!current || (current.A === null && current.AAAA === null)) return;
+    const queued = this.#queued.get(event.host);
+    // A family on its way to the server counts as published: it would land after the delete otherwise.
+    const held = FAMILIES.filter(([type]) => current?.[type] != null || queued?.[type] !== undefined);
+    if (held.length === 0) return;
     const placement = placeRecord(
       event.host,
       this.#options.config.dyndomains,
       this.#options.config.dns.zone ?? undefined,
     );
-    if (!placement.ok) return;
-    this.#enqueue({
+    if (!placement.ok) {
+      this.#unplaced(event.host, placement.reason);
+      return;
+    }
+    const desired: DesiredRecords = {
       host: event.host,
-      name: current.name,
+      name: queued?.name ?? current!.name,
       zone: placement.zone,
       ttl: this.#options.config.dns.ttl,
-      ...(current.A !== null ? { A: null } : {}),
-      ...(current.AAAA !== null ? { AAAA: null } : {}),
-    });
+    };
+    for (const [type] of held) desired[type] = null;
+    this.#enqueue(desired);
+  }
+
+  /**
+   * Not an error (a host may be named outside the dyndomains on purpose), but never silent:
+   * whoever wonders why a host is not in DNS finds the reason at debug level. Once per
+   * host, as it would otherwise repeat with every heartbeat.
+   */
+  #unplaced(host: string, reason: string): void {
+    if (this.#unplacedHosts.has(host)) return;
+    this.#unplacedHosts.add(host);
+    this.#options.log.debug({ host }, `not publishing ${host} in DNS: ${reason}`);
   }
 
   #enqueue(desired: DesiredRecords): boolean {
@@ -235,6 +265,16 @@ export class DnsPublisher {
       this.#options.log.error({ err: error }, 'cannot store what was published in DNS');
     }
   }
+}
+
+/** Where a family's record is heading: what is queued or in flight for it, else what was published. */
+function newest(
+  type: 'A' | 'AAAA',
+  published: PublishedRecords | undefined,
+  queued: DesiredRecords | undefined,
+): string | null | undefined {
+  const pending = queued?.[type];
+  return pending !== undefined ? pending : published?.[type];
 }
 
 function describe(records: PublishedRecords | undefined): string | null {

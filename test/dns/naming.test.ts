@@ -38,6 +38,23 @@ describe('which name a host is published under', () => {
     });
   });
 
+  it('a dyndomain or zone written as an absolute name (trailing dot, any case) places exactly as without', () => {
+    const absolute = ['Dyn.Example.Test.', 'lab.example.test.'];
+    for (const host of ['web1.dyn.example.test', 'web1', 'pi.lab.example.test', 'www.example.com']) {
+      expect(placeRecord(host, absolute)).toEqual(placeRecord(host, domains));
+    }
+    expect(placeRecord('web1.dyn.example.test', absolute)).toEqual({
+      ok: true,
+      name: 'web1.dyn.example.test',
+      zone: 'dyn.example.test',
+    });
+    expect(placeRecord('web1', absolute, 'Example.Test.')).toEqual({
+      ok: true,
+      name: 'web1.dyn.example.test',
+      zone: 'example.test',
+    });
+  });
+
   it('never places a record outside the dyndomains', () => {
     expect(placeRecord('www.example.com', domains)).toMatchObject({
       ok: false,

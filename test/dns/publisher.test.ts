@@ -1,0 +1,171 @@
+import pino from 'pino';
+import { describe, expect, it, vi } from 'vitest';
+import { Bus } from '../../src/bus.js';
+import { DnsPublisher } from '../../src/dns/publisher.js';
+import type { RecordChange } from '../../src/dns/update-types.js';
+import type { Logger } from '../../src/log.js';
+import type { HostEvent } from '../../src/state/events.js';
+import type { Store } from '../../src/store/store.js';
+import { parse } from '../config/helpers.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+interface Sent {
+  zone: string;
+  changes: readonly RecordChange[];
+  resolve: () => void;
+}
+
+/** A publisher whose DNS server answers only when the test says so: `sent` holds every update still open. */
+function setup({
+  dyndomains = '[dyn.example]',
+  dns: dnsConfig = '{allow_unsigned: true}',
+  log = pino({ level: 'silent' }) as Logger,
+} = {}) {
+  const { config } = parse([`dyndomains: ${dyndomains}`, `dns: ${dnsConfig}`]);
+  const bus = new Bus();
+  const clock = new ManualClock();
+  const sent: Sent[] = [];
+  const store = { loadPublished: () => [], savePublished: () => {} } as unknown as Store;
+  const dns = new DnsPublisher({
+    config,
+    updater: {
+      method: 'rfc2136',
+      update: (request) =>
+        new Promise<void>((resolve) => {
+          sent.push({ zone: request.zone, changes: request.changes, resolve });
+        }),
+    },
+    store,
+    bus,
+    clock,
+    log,
+    recordEvent: () => {},
+    lookup: () => undefined,
+  });
+  const beat = (host: string, addr: string, ip6: string | null = null) =>
+    bus.emit('heartbeat', {
+      host,
+      at: clock.wall(),
+      status: 'ok',
+      msg: null,
+      fields: {},
+      addr,
+      ip4: null,
+      ip6,
+      signed: false,
+      seq: null,
+    });
+  const goesDown = (host: string) => bus.emit('event', stateEvent(host, clock.wall()));
+  /** Lets the server answer the oldest open update, and the queue take note of it. */
+  const answer = async () => {
+    sent.shift()?.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { dns, sent, beat, goesDown, answer };
+}
+
+function stateEvent(host: string, at: number): HostEvent {
+  return { id: 0, at, host, kind: 'state', from: 'up', to: 'down', reason: 'no heartbeat' };
+}
+
+const A = (address: string | null) => ({ type: 'A', address });
+
+describe('DnsPublisher: the newest address always wins', () => {
+  it('a move and a move back while the move is in flight ends at the address moved back to', async () => {
+    const { dns, sent, beat, answer } = setup();
+    beat('web1', '198.51.100.7');
+    await answer();
+    expect(dns.status('web1')?.published.A).toBe('198.51.100.7');
+
+    beat('web1', '198.51.100.9');
+    expect(sent[0]?.changes).toEqual([expect.objectContaining(A('198.51.100.9'))]);
+    beat('web1', '198.51.100.7');
+    beat('web1', '198.51.100.7');
+    await answer();
+    expect(sent.map((update) => update.changes)).toEqual([[expect.objectContaining(A('198.51.100.7'))]]);
+    await answer();
+
+    expect(dns.status('web1')).toMatchObject({ published: { A: '198.51.100.7' }, pending: false });
+    expect(sent).toHaveLength(0);
+  });
+
+  it('a heartbeat that repeats the address already on its way sends nothing more', async () => {
+    const { sent, beat, answer } = setup();
+    beat('web1', '198.51.100.7');
+    await answer();
+    beat('web1', '198.51.100.9');
+    beat('web1', '198.51.100.9');
+    await answer();
+    beat('web1', '198.51.100.9');
+    expect(sent).toHaveLength(0);
+  });
+
+  it('a move back of one family keeps the other family that is still queued', async () => {
+    const { dns, beat, answer } = setup();
+    beat('web1', '198.51.100.7', '2001:db8::7');
+    await answer();
+    // web2's update keeps the zone busy, so web1's move waits in the queue rather than in flight.
+    beat('web2', '198.51.100.20');
+    beat('web1', '198.51.100.9', '2001:db8::9');
+    beat('web1', '198.51.100.7');
+    await answer();
+    await answer();
+    expect(dns.status('web1')?.published).toEqual({ A: '198.51.100.7', AAAA: '2001:db8::9' });
+  });
+
+  it('with on_down: delete, a host that comes back while its delete is in flight ends with its records', async () => {
+    const { dns, sent, beat, goesDown, answer } = setup({ dns: '{allow_unsigned: true, on_down: delete}' });
+    beat('web1', '198.51.100.7');
+    await answer();
+
+    goesDown('web1');
+    expect(sent[0]?.changes).toEqual([expect.objectContaining(A(null))]);
+    beat('web1', '198.51.100.7');
+    await answer();
+    await answer();
+
+    expect(dns.status('web1')).toMatchObject({ published: { A: '198.51.100.7' }, pending: false });
+  });
+
+  it('with on_down: delete, a host that goes down while its first address is in flight ends with none', async () => {
+    const { dns, sent, beat, goesDown, answer } = setup({ dns: '{allow_unsigned: true, on_down: delete}' });
+    beat('web1', '198.51.100.7');
+    goesDown('web1');
+    await answer();
+    expect(sent[0]?.changes).toEqual([expect.objectContaining(A(null))]);
+    await answer();
+
+    expect(dns.status('web1')).toMatchObject({ published: { A: null }, pending: false });
+  });
+});
+
+describe('DnsPublisher: dyndomains written as absolute names', () => {
+  it('publishes full and bare host names inside a dyndomain written with a trailing dot', async () => {
+    const { sent, beat, answer } = setup({
+      dyndomains: '[Dyn.Example.]',
+      dns: '{allow_unsigned: true, zone: example.}',
+    });
+    beat('web1.dyn.example', '198.51.100.7');
+    expect(sent[0]).toMatchObject({
+      zone: 'example',
+      changes: [{ name: 'web1.dyn.example', ...A('198.51.100.7') }],
+    });
+    await answer();
+    beat('web2', '198.51.100.8');
+    expect(sent[0]).toMatchObject({
+      zone: 'example',
+      changes: [{ name: 'web2.dyn.example', ...A('198.51.100.8') }],
+    });
+  });
+
+  it('says at debug level, once, why a host outside the dyndomains is not published', () => {
+    const debug = vi.fn();
+    const log = { debug, warn: vi.fn(), error: vi.fn() } as unknown as Logger;
+    const { sent, beat } = setup({ log });
+    beat('web1.elsewhere.example', '198.51.100.7');
+    beat('web1.elsewhere.example', '198.51.100.7');
+    expect(sent).toHaveLength(0);
+    expect(debug).toHaveBeenCalledOnce();
+    expect(debug.mock.calls[0]?.[1]).toMatch(/web1\.elsewhere\.example.*outside the dyndomains/);
+  });
+});
