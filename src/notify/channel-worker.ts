@@ -1,5 +1,6 @@
 import type { Logger } from '../log.js';
 import type { NewMessage, OutboxMessage, OutboxStore } from '../store/outbox-store.js';
+import { latest } from './compose.js';
 import { type Notification, type Notifier, NotifyError } from './types.js';
 
 export interface DeliveryPolicy {
@@ -54,7 +55,7 @@ export class ChannelWorker {
   readonly channel: string;
   readonly #options: ChannelWorkerOptions;
   readonly #random: () => number;
-  /** Pending messages, in id order. */
+  /** Pending messages, in delivery order (by position: a digest stands where its earliest message stood). */
   #queue: OutboxMessage[] = [];
   readonly #inFlight = new Map<number, AbortController>();
   /** Start times of the sends within the last rate window. */
@@ -80,11 +81,15 @@ export class ChannelWorker {
 
   enqueue(message: OutboxMessage): void {
     if (this.#stopped || message.state !== 'pending') return;
-    this.#queue.push(message);
+    this.#insert(message);
     this.stats.pending = this.#queue.length;
-    if (this.#queue.length > 1 && this.#queue.at(-2)!.id > message.id)
-      this.#queue.sort((a, b) => a.id - b.id);
     this.#pumpSoon();
+  }
+
+  #insert(message: OutboxMessage): void {
+    this.#queue.push(message);
+    if (this.#queue.length > 1 && this.#queue.at(-2)!.position > message.position)
+      this.#queue.sort((a, b) => a.position - b.position);
   }
 
   /** Stops sending; what is in flight is cut off and stays pending in the outbox, for the next start. */
@@ -155,7 +160,7 @@ export class ChannelWorker {
     const digest: NewMessage = {
       channel: this.channel,
       createdAt: now,
-      deadlineAt: Math.max(...messages.map((message) => message.deadlineAt)),
+      deadlineAt: latest(messages.map((message) => message.deadlineAt)),
       notification: digestOf(messages.map((message) => message.notification)),
     };
     let stored: OutboxMessage;
@@ -173,7 +178,9 @@ export class ChannelWorker {
     }
     const merged = new Set(messages.map((message) => message.id));
     this.#queue = this.#queue.filter((message) => !merged.has(message.id));
-    this.#queue.push(stored);
+    // In its earliest message's place, the digest holds back what came later about any of its
+    // hosts, until it is delivered or given up.
+    this.#insert(stored);
     this.stats.merged += messages.length;
     return stored;
   }
@@ -211,15 +218,18 @@ export class ChannelWorker {
     const reason = error instanceof Error ? error.message : String(error);
     // Anything but a provider's clear refusal (a bug, a socket torn down) may work next time.
     const retryable = !(error instanceof NotifyError) || error.retryable;
-    this.stats.failingSince ??= now;
-    this.stats.lastError = reason;
     if (!retryable) {
+      // One refused message (too long, say) tells nothing about the channel: it neither starts
+      // nor feeds a run of failures, which would alarm the other channels and slow this one.
       this.#fail(message, attempts, now, reason);
       return;
     }
+    this.stats.failingSince ??= now;
+    this.stats.lastError = reason;
     const delay =
       error instanceof NotifyError && error.retryAfterMs !== undefined
-        ? error.retryAfterMs
+        ? // A provider's "Retry-After: 0" (or a date already past) would have us hammer it in a loop.
+          Math.max(error.retryAfterMs, this.#options.policy.retryMinMs)
         : this.#backoff(attempts);
     if (now + delay > message.deadlineAt) {
       this.#fail(
@@ -320,7 +330,7 @@ export function digestOf(notifications: readonly Notification[]): Notification {
       .map((notification) => notification.details ?? notification.body)
       .join('\n\n----\n\n'),
     hosts,
-    at: Math.max(...notifications.map((notification) => notification.at)),
+    at: latest(notifications.map((notification) => notification.at)),
     resolves: notifications.every((notification) => notification.resolves),
   };
 }

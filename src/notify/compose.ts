@@ -58,11 +58,22 @@ export function compose(items: readonly Item[], options: { dedupKey: string; gro
     body,
     details,
     hosts: items.map(notifiedHost),
-    at: Math.max(...items.map((item) => item.at)),
+    at: latest(items.map((item) => item.at)),
     resolves: items.every(
       (item) => RESOLVING.has(item.kind) || (item.kind === 'settled' && item.state !== 'down'),
     ),
   };
+}
+
+/**
+ * The latest of some wall times (or any numbers), -Infinity for none. Not Math.max(...times):
+ * spreading a group of some hundred thousand hosts overflows the stack, in a timer, where the
+ * RangeError would take the daemon down.
+ */
+export function latest(times: readonly number[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const time of times) if (time > max) max = time;
+  return max;
 }
 
 /** Every host's lines, up to a size a mail client still opens; `hosts` carries the complete list. */

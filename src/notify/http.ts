@@ -152,11 +152,42 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const trimmed = value.trim();
   if (trimmed === '') return undefined;
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  // Date.parse takes "-5" for a year; every HTTP-date form starts with the day's name.
-  if (!/^[A-Za-z]{3}/.test(trimmed)) return undefined;
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
+  const at = parseHttpDate(trimmed, now);
+  return at === undefined ? undefined : Math.max(0, at - now);
+}
+
+const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
+// The three forms of RFC 9110 §5.6.7, all in UTC: IMF-fixdate, and the obsolete RFC 850 and
+// asctime forms that recipients must still accept. Date.parse would read asctime, which names
+// no zone, as local time.
+const TIME = '(?<hour>\\d{2}):(?<minute>\\d{2}):(?<second>\\d{2})';
+const HTTP_DATE_FORMS = [
+  new RegExp(`^[a-z]{3}, (?<day>\\d{2}) (?<month>[a-z]{3}) (?<year>\\d{4}) ${TIME} GMT$`, 'i'),
+  new RegExp(`^[a-z]{6,9}, (?<day>\\d{2})-(?<month>[a-z]{3})-(?<year>\\d{2}) ${TIME} GMT$`, 'i'),
+  new RegExp(`^[a-z]{3} (?<month>[a-z]{3}) (?<day>[ \\d]\\d) ${TIME} (?<year>\\d{4})$`, 'i'),
+];
+
+/** An HTTP date as wall ms, or undefined; `now` places RFC 850's two-digit year. */
+export function parseHttpDate(value: string, now: number): number | undefined {
+  const fields = HTTP_DATE_FORMS.map((form) => form.exec(value)?.groups).find((groups) => groups);
+  if (!fields) return undefined;
+  const number = (name: string) => Number(fields[name]);
+  const year = fields.year!.length === 2 ? fullYear(number('year'), now) : number('year');
+  const month = MONTHS.indexOf(fields.month!.toLowerCase());
+  const day = number('day');
+  const date = Date.UTC(year, month, day);
+  // Date.UTC rolls 31 Feb over into March: a day that does not exist makes no date.
+  if (month < 0 || new Date(date).getUTCDate() !== day) return undefined;
+  const [hour, minute, second] = [number('hour'), number('minute'), number('second')];
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  return date + ((hour * 60 + minute) * 60 + second) * 1000;
+}
+
+/** RFC 9110: a two-digit year more than 50 years ahead is the latest past year with those digits. */
+function fullYear(twoDigits: number, now: number): number {
+  const current = new Date(now).getUTCFullYear();
+  const year = current - (current % 100) + twoDigits;
+  return year > current + 50 ? year - 100 : year;
 }
 
 /** For reset headers that carry a Unix time in seconds (Pushover's X-Limit-App-Reset). */

@@ -50,6 +50,12 @@ export interface OutboxMessage {
   receipt: string | null;
   /** For `merged`: the digest that carried it. */
   mergedInto: number | null;
+  /**
+   * Where the message stands in its channel's delivery order: its id, except that a digest
+   * stands where the earliest message it carries stood, so that it still goes before the
+   * later messages about those hosts.
+   */
+  position: number;
 }
 
 export type NewMessage = Pick<OutboxMessage, 'channel' | 'notification' | 'createdAt' | 'deadlineAt'>;
@@ -88,12 +94,16 @@ export interface OutboxStore {
   previousStateChange(host: string, beforeEventId: number): number | undefined;
   /** Returns the messages queued; one already queued under the same channel and dedup key is not queued twice. */
   decide(decision: Decision): OutboxMessage[];
+  /** In delivery order (by position). */
   pendingMessages(): OutboxMessage[];
   notifiedHosts(): NotifiedHost[];
   markSent(id: number, at: number, receipt: string): void;
   markRetry(id: number, attempts: number, nextAttemptAt: number, error: string): void;
   markFailed(id: number, attempts: number, at: number, error: string): void;
-  /** Replaces pending messages with one digest, in one transaction. */
+  /**
+   * Replaces pending messages with one digest (a notification of kind `digest`), in one
+   * transaction; the digest takes the earliest one's position.
+   */
   merge(ids: readonly number[], digest: NewMessage): OutboxMessage;
   /** Newest first. */
   list(query: OutboxQuery): OutboxMessage[];

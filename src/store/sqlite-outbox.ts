@@ -36,6 +36,7 @@ interface MessageRow {
   done_at: number | null;
   receipt: string | null;
   merged_into: number | null;
+  position: number | null;
 }
 
 interface NotifiedRow {
@@ -45,7 +46,7 @@ interface NotifiedRow {
   reminded_at: number | null;
 }
 
-/** The notification tables of the SQLite store (schema 3). */
+/** The notification tables of the SQLite store (schema 3, with `position` from schema 4). */
 export function createSqliteOutbox(db: Database.Database): OutboxStore {
   const insertTrigger = db.prepare<[number, number, string, string, string]>(
     'INSERT INTO notify_triggers (event_id, at, host, kind, detail) VALUES (?, ?, ?, ?, ?)',
@@ -68,7 +69,15 @@ export function createSqliteOutbox(db: Database.Database): OutboxStore {
   );
   const selectMessage = db.prepare<[number], MessageRow>('SELECT * FROM outbox WHERE id = ?');
   const selectPending = db.prepare<[], MessageRow>(
-    "SELECT * FROM outbox WHERE state = 'pending' ORDER BY id",
+    "SELECT * FROM outbox WHERE state = 'pending' ORDER BY IFNULL(position, id), id",
+  );
+  // A digest goes where the earliest message it carries stood (a carried digest counts by
+  // its own position). The index on (state, channel, id) finds the carried rows.
+  const placeDigest = db.prepare<{ digest: number; channel: string }>(
+    `UPDATE outbox SET position = (
+       SELECT MIN(IFNULL(position, id)) FROM outbox
+       WHERE state = 'merged' AND channel = @channel AND merged_into = @digest)
+     WHERE id = @digest`,
   );
   const upsertNotified = db.prepare<NotifiedRow>(
     `INSERT INTO notified (host, down_at, status, reminded_at) VALUES (@host, @down_at, @status, @reminded_at)
@@ -132,7 +141,8 @@ export function createSqliteOutbox(db: Database.Database): OutboxStore {
     const stored = queue(digest);
     if (!stored) throw new Error(`a digest with key ${digest.notification.dedupKey} is already queued`);
     for (const id of ids) updateMerged.run(stored.id, digest.createdAt, id);
-    return stored;
+    placeDigest.run({ digest: stored.id, channel: digest.channel });
+    return fromMessageRow(selectMessage.get(stored.id)!);
   });
 
   return {
@@ -210,5 +220,6 @@ function fromMessageRow(row: MessageRow): OutboxMessage {
     doneAt: row.done_at,
     receipt: row.receipt,
     mergedInto: row.merged_into,
+    position: row.position ?? row.id,
   };
 }

@@ -102,6 +102,10 @@ const MIGRATIONS: readonly string[] = [
      reason TEXT,
      created_at REAL NOT NULL
    );`,
+  // A message's place in its channel's delivery order: NULL for its id, and for a digest the
+  // place of the earliest message it carries, so that it still goes before later messages
+  // about those hosts, also after a restart.
+  `ALTER TABLE outbox ADD COLUMN position INTEGER;`,
 ];
 
 interface PublishedRow {

@@ -9,8 +9,9 @@ import {
   ChannelWorker,
   type ChannelWorkerOptions,
   type DeliveryPolicy,
+  digestOf,
 } from '../../src/notify/channel-worker.js';
-import type { Notification, Notifier } from '../../src/notify/types.js';
+import { type Notification, type Notifier, NotifyError } from '../../src/notify/types.js';
 import createWebhook from '../../src/notify/webhook.js';
 import type { OutboxMessage } from '../../src/store/outbox-store.js';
 import createSqliteStore from '../../src/store/sqlite.js';
@@ -90,6 +91,13 @@ function notification(key: string, hosts: string[]): Notification {
 
 /** Stores one message per entry, in order (so ids follow it), and hands each to the worker. */
 function send(entries: [key: string, hosts: string[]][], deadlineInMs = 60_000): OutboxMessage[] {
+  const messages = queue(entries, deadlineInMs);
+  for (const message of messages) worker!.enqueue(message);
+  return messages;
+}
+
+/** Stores one message per entry, in order, without telling any worker. */
+function queue(entries: [key: string, hosts: string[]][], deadlineInMs = 60_000): OutboxMessage[] {
   const now = Date.now();
   return entries.map(([key, hosts]) => {
     const [stored] = store.outbox.decide({
@@ -104,7 +112,6 @@ function send(entries: [key: string, hosts: string[]][], deadlineInMs = 60_000):
       ],
       notified: [],
     });
-    worker!.enqueue(stored!);
     return stored!;
   });
 }
@@ -209,6 +216,19 @@ describe('ChannelWorker', () => {
     expect(worker!.stats.retries).toBe(1);
   });
 
+  it.each([
+    ['0', '0'],
+    ['a date already past', 'Thu, 01 Jan 1970 00:00:00 GMT'],
+  ])('waits at least retry_min on a 429 whose Retry-After is %s', async (_, retryAfter) => {
+    standin.failNext(429, 1, { 'retry-after': retryAfter });
+    startWorker({ retryMinMs: 400, retryMaxMs: 1000 });
+    const before = Date.now();
+    const [m] = send([['k1', ['web1']]]);
+    await eventually(() => expect(stored(m!.id).state).toBe('sent'));
+    expect(Date.now() - before).toBeGreaterThanOrEqual(390);
+    expect(stored(m!.id).attempts).toBe(2);
+  });
+
   it('fails a refused message at once with the reason, without retrying it', async () => {
     standin.failNext(400, 1);
     startWorker();
@@ -224,6 +244,27 @@ describe('ChannelWorker', () => {
     await eventually(() => expect(stored(next!.id).state).toBe('sent'));
     expect(keys()).toEqual(['k2']);
     expect(worker!.stats).toEqual(expect.objectContaining({ sent: 1, failed: 1, retries: 0 }));
+  });
+
+  it('takes one refused message for no sign of a failing channel: no alert, no slowing down', async () => {
+    standin.failNext(400, 1);
+    const watched = watch(webhook());
+    startWorker({ alertAfterMs: 100, concurrency: 2 }, { notifier: watched.notifier });
+    const [bad] = send([['k1', ['web1']]]);
+    await eventually(() => expect(stored(bad!.id).state).toBe('failed'));
+    expect(worker!.stats).toEqual(expect.objectContaining({ failingSince: null, lastError: null }));
+    // Well past alertAfterMs, with nothing else to send.
+    await sleep(300);
+    expect(failing).toEqual([]);
+    // Not probing one message at a time, as it would for a failing channel.
+    const next = send([
+      ['k2', ['web2']],
+      ['k3', ['web3']],
+    ]);
+    await eventually(() => expect(next.map((m) => stored(m.id).state)).toEqual(['sent', 'sent']));
+    expect(watched.maxInFlight).toBe(2);
+    expect(failing).toEqual([]);
+    expect(recovered).toEqual([]);
   });
 
   it('gives up when the next attempt would fall after the deadline', async () => {
@@ -311,6 +352,65 @@ describe('ChannelWorker', () => {
     expect(merged.map((m) => m.mergedInto)).toEqual(Array(4).fill(digestRow!.id));
     expect(store.outbox.pendingMessages()).toEqual([]);
     expect(worker!.stats).toEqual(expect.objectContaining({ sent: 2, merged: 4, pending: 0 }));
+  });
+
+  it('keeps a digest in its earliest message’s place: a later message about its host waits while it is retried', async () => {
+    let offset = 0;
+    const inner = webhook();
+    let digestFailed = false;
+    const notifier: Notifier = {
+      channel: inner.channel,
+      send(n, signal) {
+        if (n.kind === 'digest' && !digestFailed) {
+          digestFailed = true;
+          // The rate window is over by the time the digest fails: only its place holds "h1 up" back.
+          offset += 60_000;
+          return Promise.reject(new NotifyError('webhook', 'HTTP 503', { retryable: true, status: 503 }));
+        }
+        return inner.send(n, signal);
+      },
+    };
+    startWorker(
+      { ratePerMinute: 2, concurrency: 4, retryMinMs: 100 },
+      { notifier, now: () => Date.now() + offset },
+    );
+    const messages = send(
+      [
+        ['h2-down', ['h2']],
+        ['h1-down', ['h1']],
+        ['h3-down', ['h3']],
+        ['h1-up', ['h1']],
+      ],
+      600_000,
+    );
+    await eventually(() =>
+      expect(messages.map((m) => stored(m.id).state)).toEqual(['sent', 'merged', 'merged', 'sent']),
+    );
+    expect(digestFailed).toBe(true);
+    expect(keys().filter((key) => key.includes('h1'))).toEqual(['digest:h1-down+1', 'h1-up']);
+  });
+
+  it('keeps a digest in its earliest message’s place across a restart', async () => {
+    const [, h1Down, h3Down] = queue([
+      ['h2-down', ['h2']],
+      ['h1-down', ['h1']],
+      ['h3-down', ['h3']],
+      ['h1-up', ['h1']],
+    ]);
+    // What a worker past its rate limit had written when hbd stopped.
+    store.outbox.merge([h1Down!.id, h3Down!.id], {
+      channel: 'webhook',
+      createdAt: Date.now(),
+      deadlineAt: h3Down!.deadlineAt,
+      notification: digestOf([h1Down!.notification, h3Down!.notification]),
+    });
+    store.close();
+    store = createSqliteStore({ path: join(dir, 'state.sqlite') });
+    startWorker();
+    for (const message of store.outbox.pendingMessages()) worker!.enqueue(message);
+    await eventually(() => expect(keys()).toHaveLength(3));
+    expect(keys().filter((key) => key.includes('h1'))).toEqual(['digest:h1-down+1', 'h1-up']);
+    expect(store.outbox.pendingMessages()).toEqual([]);
   });
 
   it('reports a channel failing for alertAfterMs once, and its recovery after the next success', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { compose, describe as describeItem, type Item, type ItemKind } from '../../src/notify/compose.js';
+import {
+  compose,
+  describe as describeItem,
+  type Item,
+  type ItemKind,
+  latest,
+} from '../../src/notify/compose.js';
 
 const T = Date.UTC(2026, 10, 25, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -170,5 +176,25 @@ describe('compose: a group', () => {
 
   it('refuses an empty group', () => {
     expect(() => one([])).toThrow(RangeError);
+  });
+
+  it('composes a group of 200,000 hosts, dated by the latest of them', () => {
+    // Too many to spread into Math.max: it would throw a RangeError, in a timer.
+    const huge = Array.from({ length: 200_000 }, (_, i) =>
+      item('down', `h${i}`, { at: T + ((i * 7) % 200_000) }),
+    );
+    const message = one(huge);
+    expect(message.title).toBe('200000 hosts down');
+    expect(message.at).toBe(T + 199_999);
+  });
+});
+
+describe('latest', () => {
+  it('finds the largest of 200,000 times, wherever it is', () => {
+    const times = Array.from({ length: 200_000 }, (_, i) => T - i);
+    expect(latest(times)).toBe(T);
+    times.reverse();
+    expect(latest(times)).toBe(T);
+    expect(latest([T, T + 5, T - 5])).toBe(T + 5);
   });
 });

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clip, parseRetryAfter, postForm, postJson, postText, request } from '../../src/notify/http.js';
+import {
+  clip,
+  parseHttpDate,
+  parseRetryAfter,
+  postForm,
+  postJson,
+  postText,
+  request,
+} from '../../src/notify/http.js';
 import { failure } from '../helpers/notify-failure.js';
 import { type Standin, startHttpStandin } from '../helpers/standins/webhook.js';
 
@@ -18,8 +26,29 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 01 Jan 2025 00:01:30 GMT', now)).toBe(90_000);
     expect(parseRetryAfter('Tue, 31 Dec 2024 23:00:00 GMT', now)).toBe(0);
   });
+  it('reads all three forms of HTTP date, each as UTC, wherever hbd runs', () => {
+    const zone = process.env.TZ;
+    // A zone far from UTC: an asctime date read as local time would be hours off.
+    process.env.TZ = 'America/New_York';
+    try {
+      expect(parseRetryAfter('Wed, 01 Jan 2025 00:01:30 GMT', now)).toBe(90_000);
+      expect(parseRetryAfter('Wednesday, 01-Jan-25 00:01:30 GMT', now)).toBe(90_000);
+      expect(parseRetryAfter('Wed Jan  1 00:01:30 2025', now)).toBe(90_000);
+      expect(parseRetryAfter('Fri Jan 10 00:00:00 2025', now)).toBe(9 * 86_400_000);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+  it('takes a two-digit year more than 50 years ahead for the past century (RFC 9110)', () => {
+    expect(parseHttpDate('Sunday, 06-Nov-94 08:49:37 GMT', now)).toBe(Date.UTC(1994, 10, 6, 8, 49, 37));
+    expect(parseHttpDate('Friday, 01-Jan-75 00:00:00 GMT', now)).toBe(Date.UTC(2075, 0, 1));
+    expect(parseHttpDate('Friday, 01-Jan-76 00:00:00 GMT', now)).toBe(Date.UTC(1976, 0, 1));
+  });
   it('ignores what it cannot read', () => {
     expect(parseRetryAfter(null, now)).toBeUndefined();
+    expect(parseRetryAfter('Sat, 31 Feb 2025 00:00:00 GMT', now)).toBeUndefined();
+    expect(parseRetryAfter('Wed, 01 Jan 2025 24:00:00 GMT', now)).toBeUndefined();
     expect(parseRetryAfter('', now)).toBeUndefined();
     expect(parseRetryAfter('-5', now)).toBeUndefined();
     expect(parseRetryAfter('soon', now)).toBeUndefined();

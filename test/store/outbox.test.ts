@@ -67,6 +67,12 @@ function message(key: string, channel = 'webhook', createdAt = T, host = 'web1')
   return { channel, notification: notification(key, host), createdAt, deadlineAt: createdAt + DAY };
 }
 
+/** What a channel worker writes in place of messages past its rate limit. */
+function digestMessage(key: string, createdAt = T): NewMessage {
+  const { notification: carried, ...rest } = message(key, 'webhook', createdAt);
+  return { ...rest, notification: { ...carried, kind: 'digest' } };
+}
+
 /** Queues messages one decision each, so ids follow the order given. */
 function queue(...messages: NewMessage[]) {
   return messages.map((m) => store.outbox.decide({ consumed: [], messages: [m], notified: [] })[0]!);
@@ -170,6 +176,7 @@ describe('outbox decisions', () => {
         doneAt: null,
         receipt: null,
         mergedInto: null,
+        position: queued[0]!.id,
       },
       expect.objectContaining({ channel: 'email', state: 'pending' }),
     ]);
@@ -279,6 +286,39 @@ describe('outbox delivery states', () => {
     expect(store.outbox.list({ state: 'sent', limit: 10 }).map((m) => m.id)).toEqual([done!.id]);
   });
 
+  it('gives a digest the place of the earliest message it carries, also after reopening', () => {
+    const [a, b, c, d] = queue(
+      message('a', 'webhook', T, 'web1'),
+      message('b', 'webhook', T, 'web2'),
+      message('c', 'webhook', T, 'web3'),
+      message('d', 'webhook', T, 'web2'),
+    );
+    const digest = store.outbox.merge([b!.id, c!.id], digestMessage('digest:b+1', T + 20));
+    expect(digest.position).toBe(b!.id);
+    const order = () => store.outbox.pendingMessages().map((m) => [m.id, m.position]);
+    expect(order()).toEqual([
+      [a!.id, a!.id],
+      [digest.id, b!.id],
+      [d!.id, d!.id],
+    ]);
+    reopen();
+    expect(order()).toEqual([
+      [a!.id, a!.id],
+      [digest.id, b!.id],
+      [d!.id, d!.id],
+    ]);
+    expect(store.outbox.list({ limit: 1 })[0]).toEqual(digest);
+  });
+
+  it('gives a digest that carries a digest the place of the earliest message of all', () => {
+    const [a, b, c, x, e] = queue(message('a'), message('b'), message('c'), message('x'), message('e'));
+    const inner = store.outbox.merge([b!.id, c!.id], digestMessage('digest:b+1', T + 20));
+    const outer = store.outbox.merge([inner.id, e!.id], digestMessage('digest:digest:b+1+1', T + 30));
+    expect(outer.position).toBe(b!.id);
+    reopen();
+    expect(store.outbox.pendingMessages().map((m) => m.id)).toEqual([a!.id, outer.id, x!.id]);
+  });
+
   it('refuses a digest whose key is already queued, and then merges nothing', () => {
     const [a, b] = queue(message('a'), message('digest:a+1'));
     expect(() => store.outbox.merge([a!.id], message('digest:a+1'))).toThrow();
@@ -335,6 +375,20 @@ describe('outbox listing and upkeep', () => {
     expect(store.outbox.prune(T - 30 * DAY)).toBe(2);
     expect(store.outbox.list({ limit: 10 }).map((m) => m.id)).toEqual([newSent!.id, oldPending!.id]);
     expect(store.outbox.prune(T - 30 * DAY)).toBe(0);
+  });
+
+  it('keeps a pending digest in its place when what it carries is pruned', () => {
+    const [a, b, x] = queue(
+      message('a', 'webhook', T - 40 * DAY),
+      message('b', 'webhook', T - 40 * DAY),
+      message('x', 'webhook', T - 40 * DAY),
+    );
+    const digest = store.outbox.merge([a!.id, b!.id], digestMessage('digest:a+1', T - 40 * DAY));
+    expect(store.outbox.prune(T - 30 * DAY)).toBe(2);
+    expect(store.outbox.pendingMessages().map((m) => [m.id, m.position])).toEqual([
+      [digest.id, a!.id],
+      [x!.id, x!.id],
+    ]);
   });
 
   it('keeps triggers, messages and what was announced across closing and reopening the file', () => {

@@ -123,6 +123,48 @@ describe('the SQLite store', () => {
     store.close();
   });
 
+  it('upgrades a file of an older hbd in place: its pending messages keep their order', () => {
+    const path = join(dir, 's.sqlite');
+    const created = createSqliteStore({ path });
+    for (const key of ['first', 'second']) {
+      created.outbox.decide({
+        consumed: [],
+        notified: [],
+        messages: [
+          {
+            channel: 'webhook',
+            notification: {
+              dedupKey: key,
+              kind: 'down',
+              title: key,
+              body: key,
+              hosts: [],
+              at: 1,
+              resolves: false,
+            },
+            createdAt: 1,
+            deadlineAt: 2,
+          },
+        ],
+      });
+    }
+    created.close();
+    // As schema 3 left it: no place of its own for a message.
+    const db = new Database(path);
+    db.exec('ALTER TABLE outbox DROP COLUMN position');
+    db.pragma('user_version = 3');
+    db.close();
+    const upgraded = createSqliteStore({ path });
+    expect(upgraded.outbox.pendingMessages().map((m) => [m.notification.title, m.position])).toEqual([
+      ['first', 1],
+      ['second', 2],
+    ]);
+    upgraded.close();
+    const reopened = new Database(path);
+    expect(reopened.pragma('user_version', { simple: true })).toBe(4);
+    reopened.close();
+  });
+
   it('refuses a file written by a newer hbd rather than guessing', () => {
     const path = join(dir, 's.sqlite');
     const db = new Database(path);
