@@ -10,6 +10,7 @@ import { createUpdater } from './dns/create-updater.js';
 import { DnsPublisher } from './dns/publisher.js';
 import { Access, refuseUpgrade } from './http/access.js';
 import { createApi } from './http/app.js';
+import { HttpError } from './http/errors.js';
 import { hostJson } from './http/host-json.js';
 import { createMetrics } from './http/metrics.js';
 import { withPingFastPath } from './http/ping-fast-path.js';
@@ -345,7 +346,9 @@ async function listenHttp(
       socket.destroy();
       return;
     }
-    const refusal = access.upgradeRefusal(request);
+    const refusal =
+      access.upgradeRefusal(request) ??
+      (feed.full ? new HttpError(503, 'too many live feed clients; try again later') : undefined);
     if (refusal) refuseUpgrade(socket, refusal);
     else feed.handleUpgrade(request, socket, head, () => access.upgradeRefusal(request) === undefined);
   });

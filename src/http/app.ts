@@ -159,7 +159,12 @@ export function createApi(deps: ApiDeps): Hono {
   // Last, so that an unknown /api path still gets a JSON 404 rather than a page.
   app.route('/', dashboardRoutes({ dir: deps.dashboardDir }));
 
-  app.notFound((c) => c.json({ error: `no such endpoint: ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) => {
+    // Any other path may hold a push token (`/ping/{uuid}`, `/{uuid}` …): an answer never repeats one.
+    const path = c.req.path;
+    const shown = path.startsWith('/api/') && !path.startsWith('/api/push/') ? ` ${path}` : '';
+    return c.json({ error: `no such endpoint: ${c.req.method}${shown}` }, 404);
+  });
   app.onError((error, c) => {
     if (error instanceof HttpError) return c.json({ error: error.message }, error.status);
     deps.onUnexpectedError(error);

@@ -19,6 +19,8 @@ const MAX_PENDING_CHECKS = 8;
 export function authRoutes(access: Access): Hono {
   const app = new Hono();
   let pendingChecks = 0;
+  /** Addresses and user names with a password check in progress. */
+  const checksUnderWay = new Set<string>();
 
   app.get('/api/session', (c) => {
     const session = access.session(c.req.header('cookie'));
@@ -62,13 +64,27 @@ export function authRoutes(access: Access): Hono {
           'Retry-After': '1',
         });
       }
+      // One check at a time per address and per user name: attempts sent together would all
+      // pass the lockout test above before the first failure is counted.
+      const checking = [`address ${address}`, `user ${user}`];
+      if (checking.some((key) => checksUnderWay.has(key))) {
+        return c.json(
+          { error: 'a login check for this user or address is under way; try again in a second' },
+          429,
+          {
+            'Retry-After': '1',
+          },
+        );
+      }
       const entry = Object.hasOwn(users, user) ? users[user] : undefined;
       pendingChecks++;
+      for (const key of checking) checksUnderWay.add(key);
       let matches: boolean;
       try {
         matches = await verifyPassword(password, entry?.password);
       } finally {
         pendingChecks--;
+        for (const key of checking) checksUnderWay.delete(key);
       }
       // A reload during the check may have removed the user or changed the password meanwhile.
       const current = access.config.auth_users;

@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { parseDuration } from '../config/duration.js';
 import type { Silences } from '../notify/silences.js';
 import type { Silence } from '../store/silence-store.js';
@@ -15,6 +16,8 @@ export interface SilenceRoutesDeps {
 export type { SilenceJson };
 
 const POST_FIELDS = ['pattern', 'duration', 'reason'];
+/** A pattern, a duration and a reason of at most 500 characters fit with room to spare. */
+const MAX_SILENCE_BYTES = 8 * 1024;
 
 export function silenceJson(silence: Silence): SilenceJson {
   return {
@@ -34,29 +37,39 @@ export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
 
   app.get('/api/silences', (c) => c.json({ silences: silences.list().map(silenceJson) }));
 
-  app.post('/api/silences', async (c) => {
-    // Before the body is read, so that without the right to write nothing of it is looked at.
-    deps.access.requireWriter(c);
-    const body = await jsonObject(c.req.text());
-    const unknown = Object.keys(body).filter((key) => !POST_FIELDS.includes(key));
-    if (unknown.length > 0) {
-      throw new HttpError(400, `unknown field "${unknown[0]}": expected ${POST_FIELDS.join(', ')}`);
-    }
-    if (typeof body.pattern !== 'string') {
-      throw new HttpError(400, 'pattern: expected a host name or a glob such as "web*"');
-    }
-    if (body.reason !== undefined && body.reason !== null && typeof body.reason !== 'string') {
-      throw new HttpError(400, 'reason: expected a string or null');
-    }
-    const durationMs = durationOf(body.duration);
-    try {
-      const silence = silences.add({ pattern: body.pattern, durationMs, reason: body.reason });
-      return c.json({ silence: silenceJson(silence) }, 201);
-    } catch (error) {
-      if (error instanceof RangeError) throw new HttpError(400, error.message);
-      throw error;
-    }
-  });
+  app.post(
+    '/api/silences',
+    (c, next) => {
+      // Before the body is read, so that without the right to write nothing of it is looked at.
+      deps.access.requireWriter(c);
+      return next();
+    },
+    bodyLimit({
+      maxSize: MAX_SILENCE_BYTES,
+      onError: (c) => c.json({ error: `a silence body is at most ${MAX_SILENCE_BYTES} bytes` }, 413),
+    }),
+    async (c) => {
+      const body = await jsonObject(c.req.text());
+      const unknown = Object.keys(body).filter((key) => !POST_FIELDS.includes(key));
+      if (unknown.length > 0) {
+        throw new HttpError(400, `unknown field "${unknown[0]}": expected ${POST_FIELDS.join(', ')}`);
+      }
+      if (typeof body.pattern !== 'string') {
+        throw new HttpError(400, 'pattern: expected a host name or a glob such as "web*"');
+      }
+      if (body.reason !== undefined && body.reason !== null && typeof body.reason !== 'string') {
+        throw new HttpError(400, 'reason: expected a string or null');
+      }
+      const durationMs = durationOf(body.duration);
+      try {
+        const silence = silences.add({ pattern: body.pattern, durationMs, reason: body.reason });
+        return c.json({ silence: silenceJson(silence) }, 201);
+      } catch (error) {
+        if (error instanceof RangeError) throw new HttpError(400, error.message);
+        throw error;
+      }
+    },
+  );
 
   app.delete('/api/silences/:id', (c) => {
     deps.access.requireWriter(c);

@@ -16,7 +16,15 @@ export interface LiveFeedOptions {
   pingMs?: number;
   /** How often clients with a login are checked for it having ended. */
   accessCheckMs?: number;
+  /** Clients past this many are refused, so that connections alone cannot exhaust memory. */
+  maxClients?: number;
 }
+
+/**
+ * Clients have nothing to say on the feed; without a bound, `ws` would buffer a message
+ * (in fragments that never end) of up to 100 MiB per connection.
+ */
+const MAX_CLIENT_MESSAGE_BYTES = 1024;
 
 /** Close code for a client that cannot keep up (1013: try again later). */
 export const CLOSE_TOO_SLOW = 1013;
@@ -32,7 +40,12 @@ export const CLOSE_POLICY = 1008;
  * send buffer grows past `maxBufferedBytes` is closed with a reason.
  */
 export class LiveFeed {
-  readonly #server = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  readonly #server = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: MAX_CLIENT_MESSAGE_BYTES,
+  });
+  readonly #maxClients: number;
   readonly #snapshot: () => HostJson[];
   readonly #flushMs: number;
   readonly #maxBufferedBytes: number;
@@ -49,6 +62,7 @@ export class LiveFeed {
     this.#snapshot = options.snapshot;
     this.#flushMs = options.flushMs ?? 100;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.#maxClients = options.maxClients ?? 1000;
     this.#unsubscribe = [
       options.bus.on('heartbeat', (notice) => {
         if (this.#server.clients.size === 0) return;
@@ -71,6 +85,11 @@ export class LiveFeed {
 
   get clientCount(): number {
     return this.#server.clients.size;
+  }
+
+  /** Whether one more client would be past `maxClients`: the caller then refuses it. */
+  get full(): boolean {
+    return this.#server.clients.size >= this.#maxClients;
   }
 
   /**

@@ -301,6 +301,19 @@ describe('logging in', () => {
     expect((await login('alice', ADMIN_PASSWORD)).status).toBe(200);
   });
 
+  it('checks one password at a time per user and address: a batch sent at once is not a batch of guesses', async () => {
+    await start();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => login('alice', `wrong password number ${i}`)),
+    );
+    const checked = answers.filter((answer) => answer.status === 401);
+    const refused = answers.filter((answer) => answer.status === 429);
+    expect(checked.length + refused.length).toBe(8);
+    // Never more wrong passwords checked than the lockout allows one after another.
+    expect(checked.length).toBeLessThanOrEqual(5);
+    expect(refused[0]?.retryAfter).toMatch(/^\d+$/);
+  });
+
   it('answers 400 for a malformed body, 415 for another content type, 409 without auth_users', async () => {
     await start();
     for (const body of [

@@ -213,6 +213,20 @@ describe('Healthchecks.io clients, unchanged but for the host in the URL', () =>
     expect(hosts).toEqual([]);
   });
 
+  it('never repeats a token in an answer, even for a method it does not serve', async () => {
+    hbd = await startTestDaemon(PUSH);
+    // (Kuma's /api/push/{token} takes any method, as Kuma does.)
+    for (const path of [`/ping/${BACKUP}`, `/${BACKUP}`, `/ping/${BACKUP}/start`, `/api/push/${KUMA}/x`]) {
+      const answer = await curlStatus('-X', 'PUT', hbd.url(path));
+      expect(answer.status).toBe(404);
+      expect(answer.body).not.toContain(path.split('/').at(-1));
+    }
+    expect(await curlStatus('-X', 'PUT', hbd.url('/api/hosts'))).toEqual({
+      status: 404,
+      body: '{"error":"no such endpoint: PUT /api/hosts"}',
+    });
+  });
+
   it('a run that never finishes is down once its grace has passed, and the API says why', async () => {
     hbd = await startTestDaemon(PUSH);
     await curl('-fsS', '-m', '10', hbd.url(`/ping/${NIGHTLY}/start`));

@@ -36,6 +36,17 @@ describe('the silences API', () => {
     });
   const list = async () => (await getJson<ListBody>(hbd!.url('/api/silences'))).body.silences;
 
+  it('refuses a body of more than 8 KiB without reading it, and one without the token before that', async () => {
+    hbd = await startTestDaemon({ api_token: TOKEN });
+    const huge = { pattern: 'web1', duration: '1h', reason: 'x'.repeat(9000) };
+    expect(await post(huge)).toEqual({
+      status: 413,
+      body: { error: 'a silence body is at most 8192 bytes' },
+    });
+    expect((await post(huge, null)).status).toBe(401);
+    expect(await list()).toEqual([]);
+  });
+
   it('adds a silence with the token, lists it publicly, and the daemon mutes matching hosts', async () => {
     hbd = await startTestDaemon({ api_token: TOKEN });
     expect(await list()).toEqual([]);

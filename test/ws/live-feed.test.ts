@@ -55,6 +55,26 @@ const notice = (host: string, seq: number, msg: string | null = null): Heartbeat
 });
 
 describe('LiveFeed (/ws)', () => {
+  it('closes a client that sends a message of more than 1 KiB: clients have nothing to say', async () => {
+    const { feed, port } = await startFeed();
+    const { ws } = await connect(port);
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    // Unfinished fragments would otherwise be buffered until the message ends.
+    ws.send(Buffer.alloc(2048), { fin: false });
+    expect(await closed).toBe(1009);
+    await eventually(() => expect(feed.clientCount).toBe(0));
+  });
+
+  it('says it is full at maxClients, and has room again when one leaves', async () => {
+    const { feed, port } = await startFeed({ maxClients: 2 });
+    const first = await connect(port);
+    expect(feed.full).toBe(false);
+    await connect(port);
+    expect(feed.full).toBe(true);
+    first.ws.close();
+    await eventually(() => expect(feed.full).toBe(false));
+  });
+
   it('merges the heartbeats of one host within a window: the latest wins', async () => {
     const { bus, port } = await startFeed();
     const { frames } = await connect(port);
