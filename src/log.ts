@@ -24,6 +24,11 @@ export interface LogHandle {
 export function createLog(options: LogOptions): LogHandle {
   if (options.file) mkdirSync(dirname(options.file), { recursive: true });
   const destination = pino.destination({ dest: options.file ?? 2, sync: true });
+  // A failed reopen (or write) is emitted as an event, which unheard would end the process:
+  // logging must never take hbd down. Said on stderr, which the file may have replaced.
+  destination.on('error', (error: Error) => {
+    if (options.file) process.stderr.write(`hbd: log file ${options.file}: ${error.message}\n`);
+  });
   const stream =
     options.format === 'json'
       ? destination
@@ -40,7 +45,10 @@ export function createLog(options: LogOptions): LogHandle {
     log,
     // Only a file can be reopened; stderr stays what it is.
     reopen: () => {
-      if (options.file) destination.reopen();
+      if (!options.file) return;
+      // As at start: a rotation scheme that moves the whole directory away gets a new one.
+      mkdirSync(dirname(options.file), { recursive: true });
+      destination.reopen();
     },
     flush: () => destination.flushSync(),
   };

@@ -49,7 +49,15 @@ async function serve(options: ServeOptions): Promise<void> {
 
   const reload = () => {
     if (!daemon) return;
-    logging.reopen();
+    try {
+      logging.reopen();
+    } catch (error) {
+      // Logrotate's postrotate sends SIGHUP: a log that cannot be reopened must not stop hbd,
+      // nor the reload. The lines go on to the file already open.
+      const message = `cannot reopen the log file ${config.logfile}: ${(error as Error).message}`;
+      log.error({ err: error }, `${message}; still writing to the file open before`);
+      process.stderr.write(`hbd: ${message}\n`);
+    }
     let next: ReturnType<typeof readConfig>;
     try {
       next = readConfig(options.config);

@@ -59,6 +59,13 @@ export class Monitor {
   #timing: TimingPolicy;
   /** By slot. Only jobs that report over HTTP start runs, so this is usually empty. */
   readonly #runs = new Map<number, Run>();
+  /**
+   * What a host reported before its `bye`, by slot: its next heartbeat (after a reboot, say)
+   * is compared with that, so a host that comes back failing, or comes back well after
+   * failing, is told. In memory: after a restart of hbd, a host's first beat after its `bye`
+   * is compared with nothing, so only a problem counts.
+   */
+  readonly #statusBeforeBye = new Map<number, Status>();
 
   constructor(deps: {
     table: HostTable;
@@ -146,15 +153,15 @@ export class Monitor {
       this.#record(slot, wallNow, 'state', previousState, state, reason);
       changed = true;
     }
-    if (isProblemStatusChange(isNew ? null : previousStatus, hb.status)) {
-      this.#record(
-        slot,
-        wallNow,
-        'status',
-        isNew ? null : previousStatus,
-        hb.status,
-        withMsg('reported', hb.msg),
-      );
+    const comparedWith = isNew
+      ? null
+      : previousStatus === 'bye'
+        ? (this.#statusBeforeBye.get(slot) ?? 'bye')
+        : previousStatus;
+    if (hb.status !== 'bye') this.#statusBeforeBye.delete(slot);
+    else if (!isNew && previousStatus !== 'bye') this.#statusBeforeBye.set(slot, previousStatus);
+    if (isProblemStatusChange(comparedWith, hb.status)) {
+      this.#record(slot, wallNow, 'status', comparedWith, hb.status, withMsg('reported', hb.msg));
       changed = true;
     }
     table.setState(slot, state);
@@ -233,6 +240,7 @@ export class Monitor {
     const state = this.table.getState(slot);
     this.#wheel.cancel(slot);
     this.#runs.delete(slot);
+    this.#statusBeforeBye.delete(slot);
     this.table.remove(slot);
     this.#sink.hostForgotten(name);
     this.#sink.recordEvent({
@@ -409,10 +417,13 @@ export class Monitor {
   }
 }
 
-/** `bye` is announced by the state (`left`); a status event is about ok/warn/fail only. */
+/**
+ * `bye` is announced by the state (`left`); a status event is about ok/warn/fail. `previous`
+ * is `bye` only when what came before it is unknown: then only a problem is news.
+ */
 function isProblemStatusChange(previous: Status | null, next: Status): boolean {
-  if (next === 'bye' || previous === 'bye') return false;
-  if (previous === null) return next !== 'ok';
+  if (next === 'bye') return false;
+  if (previous === null || previous === 'bye') return next !== 'ok';
   return previous !== next;
 }
 

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
-import { runHbd, useHbdSandbox } from '../helpers/cli.js';
+import { HBD, runHbd, useHbdSandbox } from '../helpers/cli.js';
 import { eventually, getJson } from '../helpers/daemon.js';
 
 const sandbox = useHbdSandbox('hbd-cli-');
@@ -183,5 +184,32 @@ describe('hbd (the command line)', () => {
     running.process.kill('SIGHUP');
     await running.waitForLog((l) => String(l.msg).startsWith('config reload refused'));
     expect(running.process.exitCode).toBeNull();
+  });
+
+  it('SIGHUP with a log file that cannot be reopened says so, and hbd keeps running and reloading', async () => {
+    const logs = join(sandbox.dir, 'logs');
+    mkdirSync(logs);
+    const config = writeConfig('logfile: logs/hbd.log\n');
+    const child = spawn(process.execPath, [HBD, 'serve', '-c', config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const logFile = (dir: string) => join(dir, 'hbd.log');
+    const logText = (dir: string) => (existsSync(logFile(dir)) ? readFileSync(logFile(dir), 'utf8') : '');
+    try {
+      await eventually(() => expect(logText(logs)).toMatch(/listening for heartbeats/), 10_000);
+      // Where the log directory was, a file: the log can be neither reopened nor made anew.
+      renameSync(logs, `${logs}.1`);
+      writeFileSync(logs, '');
+      child.kill('SIGHUP');
+      await eventually(() => expect(stderr).toMatch(/^hbd: cannot reopen the log file .*hbd\.log: /m), 5000);
+      await eventually(() => expect(logText(`${logs}.1`)).toMatch(/config reloaded/), 5000);
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -108,6 +108,37 @@ describe('Monitor: the up / late / down / left machine', () => {
     expect(sink.events.filter((e) => e.kind === 'status')).toEqual([]);
   });
 
+  it('across a bye, a status is compared with the one before it: a reboot into a problem, or out of one, is an event', () => {
+    const { monitor, sink } = setup();
+    // (A first heartbeat that reports a problem is an event of its own, from null.)
+    const statusEvents = () =>
+      sink.events
+        .filter((e) => e.kind === 'status' && e.from !== null)
+        .map((e) => `${e.host} ${e.from}→${e.to}`);
+    for (const [host, before, after] of [
+      ['a1', 'ok', 'fail'],
+      ['c1', 'fail', 'ok'],
+      ['w1', 'warn', 'warn'],
+      ['o1', 'ok', 'ok'],
+    ] as const) {
+      monitor.beat(hb(host, { status: before }), '192.0.2.7', false);
+      monitor.beat(hb(host, { status: 'bye' }), '192.0.2.7', false);
+      monitor.beat(hb(host, { status: after }), '192.0.2.7', false);
+    }
+    expect(statusEvents()).toEqual(['a1 ok→fail', 'c1 fail→ok']);
+  });
+
+  it('a host whose first heartbeat is a bye is compared with nothing when it comes back: only a problem is news', () => {
+    const { monitor, sink } = setup();
+    monitor.beat(hb('n1', { status: 'bye' }), '192.0.2.7', false);
+    monitor.beat(hb('n1', { status: 'ok' }), '192.0.2.7', false);
+    monitor.beat(hb('n2', { status: 'bye' }), '192.0.2.7', false);
+    monitor.beat(hb('n2', { status: 'fail' }), '192.0.2.7', false);
+    expect(sink.events.filter((e) => e.kind === 'status').map((e) => `${e.host} ${e.from}→${e.to}`)).toEqual([
+      'n2 bye→fail',
+    ]);
+  });
+
   it('a change of status is an event; the same status again is not', () => {
     const { monitor, sink } = setup();
     monitor.beat(hb('db1'), '192.0.2.7', false);
