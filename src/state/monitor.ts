@@ -280,10 +280,13 @@ export class Monitor {
       table.lastSeen[slot] = timing.lastSeen;
       table.lastTs[slot] = timing.lastTs ?? Number.NaN;
       table.lastSeq[slot] = timing.lastSeq ?? Number.NaN;
+      const everyBefore = table.every[slot]!;
       table.every[slot] = timing.every ?? Number.NaN;
       table.received[slot] = timing.received;
       table.lost[slot] = timing.lost;
       table.signed[slot] = timing.signed ? 1 : 0;
+      // `restore` scheduled by the stored `every`; the host may have announced another since.
+      if (!Object.is(everyBefore, table.every[slot])) this.#scheduleNextDeadline(slot);
       this.#sink.hostChanged(slot, false, false);
     }
   }

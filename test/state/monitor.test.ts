@@ -246,6 +246,22 @@ describe('Monitor: restart', () => {
     expect(second.sink.transitions()).toEqual(['web1 late→up', 'web2 late→down']);
   });
 
+  it('timing replayed from the beat log reschedules: a host that shortened its every just before a crash is held to the new one', () => {
+    const first = setup();
+    first.monitor.beat(hb('web1', { every: 3600 }), '192.0.2.7', false);
+    const stored = first.table.record(first.table.find('web1'));
+    first.wait(1);
+    // The store last took in every=3600; the beat log holds the heartbeat that said every=10.
+    first.monitor.beat(hb('web1', { every: 10 }), '192.0.2.7', false);
+    const logged = first.table.timing(first.table.find('web1'));
+
+    const second = setup();
+    second.monitor.restore([stored]);
+    second.monitor.restoreTimings([logged]);
+    second.wait(10 + 30 + 1);
+    expect(second.stateOf('web1')).toBe('down');
+  });
+
   it('a host that was down stays down, with no new event', () => {
     const first = setup();
     first.monitor.beat(hb('web1'), '192.0.2.7', false);
