@@ -32,8 +32,9 @@ export interface CommitterOptions {
  *   the next turn: one sequential append, not a transaction. A `kill -9` loses none.
  * - A cycle every `flushIntervalMs` stores the timing of the hosts that beat since
  *   the last one, in key order, in paced slices; then the log up to the cycle's
- *   start is dropped. Writing a host once per cycle rather
- *   than once per beat is what lets a busy fleet be heard at full speed.
+ *   start is dropped, whether its lines were stored as timing or as whole hosts.
+ *   Writing a host once per cycle rather than once per beat is what lets a busy
+ *   fleet be heard at full speed.
  */
 export class Committer implements ChangeSink {
   readonly #store: Store;
@@ -52,6 +53,8 @@ export class Committer implements ChangeSink {
   /** The current cycle: slots being written, `#drained` of them done. */
   #draining = new Int32Array(0);
   #drained = 0;
+  /** The beat log was rotated for the current cycle and its old file is not yet dropped. */
+  #rotated = false;
   #deletes: string[] = [];
   #events: Omit<HostEvent, 'id'>[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -135,14 +138,25 @@ export class Committer implements ChangeSink {
 
   /** Takes the hosts that beat since the last cycle, unless a cycle is still being written. */
   #startCycle(): void {
-    if (this.#drained < this.#draining.length || this.#timing.size === 0) return;
+    // While the old log waits for the store, rotating again would overwrite it.
+    if (this.#drained < this.#draining.length || this.#rotated) return;
+    // Beats that changed content are stored whole, not as timing, but their lines fill the log all the same.
+    if (this.#timing.size === 0 && !this.#logHasLines()) return;
     // Slot order is (nearly) the store's row order, so a slice rewrites neighbouring pages
     // rather than one page per host. A numeric sort of a typed array: no stall at 100k hosts.
     this.#draining = Int32Array.from(this.#timing).sort();
     this.#drained = 0;
     this.#timing = new Set();
-    // From here on, the old log holds only what this cycle is about to store.
-    this.#beatLog?.rotate();
+    // From here on, the old log holds only what this cycle is about to store: these
+    // slots' timing, and whole hosts that the next successful commit takes with it.
+    if (this.#beatLog) {
+      this.#beatLog.rotate();
+      this.#rotated = true;
+    }
+  }
+
+  #logHasLines(): boolean {
+    return this.#beatLog !== undefined && !this.#beatLog.empty;
   }
 
   /** One transaction: whole hosts, events, deletions, and with `takeSlice` the next slice of the cycle. */
@@ -155,49 +169,50 @@ export class Committer implements ChangeSink {
     const slice = takeSlice
       ? this.#draining.subarray(this.#drained, this.#drained + this.#maxTimingRows)
       : new Int32Array(0);
-    if (
-      slice.length === 0 &&
-      this.#content.size === 0 &&
-      this.#deletes.length === 0 &&
-      this.#events.length === 0
-    ) {
-      return true;
+    let stored: HostEvent[] = [];
+    if (slice.length > 0 || this.#content.size > 0 || this.#deletes.length > 0 || this.#events.length > 0) {
+      const upserts: HostRecord[] = [];
+      for (const slot of this.#content) {
+        if (this.#table.isLive(slot)) upserts.push(this.#table.record(slot));
+      }
+      const timings: HostTiming[] = [];
+      for (const slot of slice) {
+        if (this.#table.isLive(slot) && !this.#content.has(slot)) timings.push(this.#table.timing(slot));
+      }
+      try {
+        stored = this.#store.commit(
+          { deletes: this.#deletes, upserts, timings, events: this.#events },
+          (committed) => {
+            if (committed.length > 0) for (const hook of this.#commitHooks) hook(committed);
+          },
+        );
+      } catch (error) {
+        // Keep it all for the next attempt; events stay unpublished until they are stored.
+        this.#onError(error);
+        if (!this.#closed) this.#cycleLater();
+        return false;
+      }
+      this.#content = new Set();
+      this.#deletes = [];
+      this.#events = [];
+      this.#drained += slice.length;
     }
-    const upserts: HostRecord[] = [];
-    for (const slot of this.#content) {
-      if (this.#table.isLive(slot)) upserts.push(this.#table.record(slot));
-    }
-    const timings: HostTiming[] = [];
-    for (const slot of slice) {
-      if (this.#table.isLive(slot) && !this.#content.has(slot)) timings.push(this.#table.timing(slot));
-    }
-    let stored: HostEvent[];
-    try {
-      stored = this.#store.commit(
-        { deletes: this.#deletes, upserts, timings, events: this.#events },
-        (committed) => {
-          if (committed.length > 0) for (const hook of this.#commitHooks) hook(committed);
-        },
-      );
-    } catch (error) {
-      // Keep it all for the next attempt; events stay unpublished until they are stored.
-      this.#onError(error);
-      if (!this.#closed) this.#cycleLater();
-      return false;
-    }
-    this.#content = new Set();
-    this.#deletes = [];
-    this.#events = [];
-    this.#drained += slice.length;
-    if (slice.length > 0 && this.#drained === this.#draining.length) {
-      this.#draining = new Int32Array(0);
-      this.#drained = 0;
-      this.#beatLog?.dropRotated();
+    if (this.#drained === this.#draining.length) {
+      if (this.#drained > 0) {
+        this.#draining = new Int32Array(0);
+        this.#drained = 0;
+      }
+      // Every commit takes all whole hosts pending, so the first one to succeed after the
+      // rotation stored those the old log describes; the slices stored the rest.
+      if (this.#rotated) {
+        this.#rotated = false;
+        this.#beatLog?.dropRotated();
+      }
     }
     if (!this.#closed) {
       if (this.#drained < this.#draining.length) {
         if (slice.length > 0) this.#drainLater(2 * (performance.now() - started));
-      } else if (this.#timing.size > 0) {
+      } else if (this.#timing.size > 0 || this.#logHasLines()) {
         this.#cycleLater();
       }
     }

@@ -20,11 +20,19 @@ export class BeatLog {
   readonly #onError: (error: unknown) => void;
   #fd: number | undefined;
   #pending: string[] = [];
+  /** The rest of what a short write (disk full) cut off: it goes out before anything newer. */
+  #unwritten: Buffer | undefined;
+  #fileHasLines = false;
 
   constructor(path: string, onError: (error: unknown) => void) {
     this.path = path;
     this.#onError = onError;
-    this.#fd = fs.openSync(path, 'a');
+    this.#openLive();
+  }
+
+  /** Whether the live file holds no line, nor is about to. */
+  get empty(): boolean {
+    return !this.#fileHasLines && this.#pending.length === 0 && this.#unwritten === undefined;
   }
 
   append(timing: HostTiming): void {
@@ -36,19 +44,31 @@ export class BeatLog {
 
   /** Writes what was appended; called once per event-loop turn. */
   flush(): void {
-    if (this.#pending.length === 0 || this.#fd === undefined) return;
-    try {
-      fs.writeSync(this.#fd, this.#pending.join(''));
+    if (this.#fd === undefined) return;
+    let data = this.#unwritten;
+    if (this.#pending.length > 0) {
+      const lines = Buffer.from(this.#pending.join(''));
+      data = data ? Buffer.concat([data, lines]) : lines;
       this.#pending = [];
+    }
+    if (!data) return;
+    let written = 0;
+    try {
+      // A short write has put part of a line in the file: rewriting it whole would tear it.
+      while (written < data.length) written += fs.writeSync(this.#fd, data, written);
     } catch (error) {
       // Kept for the next turn; the store's cycle records these hosts regardless.
       this.#onError(error);
     }
+    if (written > 0) this.#fileHasLines = true;
+    this.#unwritten = written < data.length ? data.subarray(written) : undefined;
   }
 
   /** Starts a new file; the current one becomes `PATH.old` until `dropRotated`. */
   rotate(): void {
     this.flush();
+    // The file ends in part of a line whose rest is still to write: it stays live until then.
+    if (this.#unwritten) return;
     try {
       if (this.#fd !== undefined) fs.closeSync(this.#fd);
       this.#fd = undefined;
@@ -77,11 +97,40 @@ export class BeatLog {
 
   #open(): void {
     try {
-      this.#fd = fs.openSync(this.path, 'a');
+      this.#openLive();
     } catch (error) {
       this.#onError(error);
     }
   }
+
+  #openLive(): void {
+    const fd = fs.openSync(this.path, 'a+');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const end = endOfLastLine(fd, size);
+      // A crash mid-write left part of a line: the next line would continue it and read back as
+      // another number (a last_seen thousands of years ahead) or not at all.
+      if (end < size) fs.ftruncateSync(fd, end);
+      this.#fileHasLines = end > 0;
+      this.#fd = fd;
+    } catch (error) {
+      fs.closeSync(fd);
+      throw error;
+    }
+  }
+}
+
+/** Where the last complete line of an open file ends; 0 when it has none. */
+function endOfLastLine(fd: number, size: number): number {
+  const chunk = Buffer.alloc(Math.min(size, 4096));
+  for (let end = size; end > 0; ) {
+    const start = Math.max(0, end - chunk.length);
+    const read = fs.readSync(fd, chunk, 0, end - start, start);
+    const newline = chunk.subarray(0, read).lastIndexOf(0x0a);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
 }
 
 /** The newest timing per host found in a beat log (and its rotated file), if any. */
