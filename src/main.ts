@@ -215,6 +215,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       onError: (error) => log.error({ err: error }, 'heartbeat socket error'),
     });
     server = await listenHttp(config, withPingFastPath(push, getRequestListener(api.fetch)), feed, access);
+    monitor.listening();
   } catch (error) {
     await udp?.close();
     notify.stop();

@@ -66,6 +66,8 @@ export class Monitor {
    * is compared with nothing, so only a problem counts.
    */
   readonly #statusBeforeBye = new Map<number, Status>();
+  /** Monotonic time of `restore`: the last beat it gave the hosts it loaded. */
+  #restoredAt = Number.NaN;
 
   constructor(deps: {
     table: HostTable;
@@ -261,6 +263,7 @@ export class Monitor {
    */
   restore(hosts: Iterable<HostRecord>): void {
     const monoNow = this.#clock.mono();
+    this.#restoredAt = monoNow;
     for (const host of hosts) {
       const slot = this.table.restore(host, monoNow);
       this.#applyOverrides(slot);
@@ -288,6 +291,21 @@ export class Monitor {
       // `restore` scheduled by the stored `every`; the host may have announced another since.
       if (!Object.is(everyBefore, table.every[slot])) this.#scheduleNextDeadline(slot);
       this.#sink.hostChanged(slot, false, false);
+    }
+  }
+
+  /**
+   * Called once hbd listens: the hosts restored at start get their fresh interval + grace
+   * from now rather than from when they were loaded, so that a slow start (a large store,
+   * a long beat log to replay) does not eat into it. A host heard meanwhile is left alone.
+   */
+  listening(): void {
+    const monoNow = this.#clock.mono();
+    for (const slot of this.table.slots()) {
+      const state = this.table.getState(slot);
+      if ((state !== 'up' && state !== 'late') || this.table.lastBeat[slot] !== this.#restoredAt) continue;
+      this.table.lastBeat[slot] = monoNow;
+      this.#scheduleNextDeadline(slot);
     }
   }
 

@@ -262,6 +262,24 @@ describe('Monitor: restart', () => {
     expect(second.stateOf('web1')).toBe('down');
   });
 
+  it("a slow start does not eat into the restored hosts' fresh interval: it runs from when hbd listens", () => {
+    const first = setup();
+    first.monitor.beat(hb('web1'), '192.0.2.7', false);
+    first.monitor.beat(hb('web2'), '192.0.2.8', false);
+    const stored = ['web1', 'web2'].map((name) => first.table.record(first.table.find(name)));
+
+    const second = setup();
+    second.monitor.restore(stored);
+    second.clock.advance(50_000); // loading a large store, replaying a long beat log
+    second.monitor.beat(hb('web2'), '192.0.2.8', false); // (heard before the rest: its own time)
+    second.monitor.listening();
+    second.wait(60 + 30 - 1);
+    expect(second.stateOf('web1')).toBe('late');
+    second.wait(2);
+    expect(second.stateOf('web1')).toBe('down');
+    expect(second.stateOf('web2')).toBe('down');
+  });
+
   it('a host that was down stays down, with no new event', () => {
     const first = setup();
     first.monitor.beat(hb('web1'), '192.0.2.7', false);
