@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +26,16 @@ interface Host {
 }
 
 describe('hbd (the command line)', () => {
+  it('runs as a program of its own, as `npx hbd` runs it: the built bin is executable', async () => {
+    const help = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      execFile(HBD, ['--help'], (error, stdout) => {
+        if (error && typeof error.code !== 'number') reject(error);
+        else resolve({ code: error ? Number(error.code) : 0, stdout });
+      });
+    });
+    expect(help).toEqual({ code: 0, stdout: expect.stringContaining('Usage: hbd') });
+  });
+
   it('has help for every subcommand', async () => {
     const top = await runHbd(['--help']);
     expect(top.code).toBe(0);
