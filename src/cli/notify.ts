@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import type { Config } from '../config/schema.js';
+import { errorMessage } from '../error-message.js';
 import { CHANNEL_NAMES, type ChannelName, createChannels, pushsrvAllows } from '../notify/channels.js';
 import { type Notification, type Notifier, NotifyError } from '../notify/types.js';
 import { loadConfigOrExit } from './config-loading.js';
@@ -71,7 +72,7 @@ async function attempt(
     const receipt = await channel.send(notification);
     return { ok: true, line: `${channel.channel}: ok (${receipt.detail})` };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     // NotifyError names its channel already, and the line starts with it.
     const reason =
       error instanceof NotifyError && message.startsWith(`${channel.channel}: `)

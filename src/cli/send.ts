@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { errorMessage } from '../error-message.js';
 import { encodeHeartbeat, type HeartbeatInput } from '../protocol/encode.js';
 import { isValidHostName } from '../protocol/hostname.js';
 import { STATUSES, type Status } from '../protocol/types.js';
@@ -73,7 +74,7 @@ export async function runSend(options: SendOptions): Promise<void> {
     // Later heartbeats differ only in ts and seq: if this one encodes, they all do.
     encode({ seq: options.every === undefined ? undefined : 1 });
   } catch (error) {
-    throw new SendUsageError(messageOf(error));
+    throw new SendUsageError(errorMessage(error));
   }
 
   const sender = new UdpSender(servers, {
@@ -134,7 +135,7 @@ async function readSecret(
       warn(`key file ${path} can be read by other users than its owner (chmod 600 ${path})`);
     }
   } catch (error) {
-    throw new SendUsageError(`cannot read key file: ${messageOf(error)}`);
+    throw new SendUsageError(`cannot read key file: ${errorMessage(error)}`);
   }
   const secret = content.trim();
   if (secret === '') throw new SendUsageError(`key file ${path} is empty`);
@@ -190,10 +191,6 @@ function parsePort(text: string, spec: string): number {
     throw new SendUsageError(`--server "${spec}": port must be 1 to 65535`);
   }
   return port;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function parsePositiveSeconds(value: string): number {
@@ -264,7 +261,7 @@ export function sendCommand(): Command {
         await runSend({ ...options, fields, signal: stop.signal });
       } catch (error) {
         if (error instanceof SendUsageError) command.error(`error: ${error.message}`, { exitCode: 2 });
-        process.stderr.write(`error: ${messageOf(error)}\n`);
+        process.stderr.write(`error: ${errorMessage(error)}\n`);
         process.exitCode = 1;
       } finally {
         process.off('SIGINT', abort);

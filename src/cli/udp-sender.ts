@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
+import { errorMessage } from '../error-message.js';
 
 export interface Server {
   host: string;
@@ -65,7 +66,7 @@ export class UdpSender {
           // The address may be what broke (a server that moved): look it up again next time.
           destination.resolvedAt = -Infinity;
           if (failHard) throw error;
-          this.#warn(messageOf(error));
+          this.#warn(errorMessage(error));
         }
       }),
     );
@@ -86,7 +87,7 @@ export class UdpSender {
     try {
       found = await this.#resolve(server.host);
     } catch (error) {
-      const problem = `cannot resolve server "${server.host}": ${messageOf(error)}`;
+      const problem = `cannot resolve server "${server.host}": ${errorMessage(error)}`;
       if (target === undefined) throw new Error(problem);
       this.#warn(`${problem}; still sending to ${formatTarget(target)}`);
       return target;
@@ -122,8 +123,4 @@ export class UdpSender {
 
 function formatTarget({ address, port, family }: Target): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

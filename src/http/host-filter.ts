@@ -13,7 +13,7 @@ export interface HostFilterQuery {
 }
 
 /** Which hosts `GET /api/hosts` answers with: every condition given must hold. */
-export type HostFilter = (host: { name: string; state: HostState; status: Status }) => boolean;
+export type HostFilter = (name: string, state: HostState, status: Status) => boolean;
 
 /** Reads the query; a bad value is a 400 that names it and lists what is allowed. */
 export function parseHostFilter(query: HostFilterQuery): HostFilter | undefined {
@@ -28,10 +28,8 @@ export function parseHostFilter(query: HostFilterQuery): HostFilter | undefined 
     }
   }
   if (!states && !statuses && !named) return undefined;
-  return (host) =>
-    (!states || states.has(host.state)) &&
-    (!statuses || statuses.has(host.status)) &&
-    (!named || named(host.name));
+  return (name, state, status) =>
+    (!states || states.has(state)) && (!statuses || statuses.has(status)) && (!named || named(name));
 }
 
 function oneOf<T extends string>(key: string, list: string, allowed: readonly T[]): Set<T> {

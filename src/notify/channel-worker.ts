@@ -1,3 +1,4 @@
+import { errorMessage } from '../error-message.js';
 import type { Logger } from '../log.js';
 import type { NewMessage, OutboxMessage, OutboxStore } from '../store/outbox-store.js';
 import { latest } from './compose.js';
@@ -215,7 +216,7 @@ export class ChannelWorker {
   #failedAttempt(message: OutboxMessage, error: unknown): void {
     const now = this.#options.now();
     const attempts = message.attempts + 1;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     // Anything but a provider's clear refusal (a bug, a socket torn down) may work next time.
     const retryable = !(error instanceof NotifyError) || error.retryable;
     if (!retryable) {

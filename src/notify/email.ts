@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import { errorMessage } from '../error-message.js';
 import type { DeliveryReceipt, Notification, Notifier } from './types.js';
 import { NotifyError } from './types.js';
 
@@ -113,7 +114,7 @@ function classify(error: unknown): NotifyError {
   const fields: SmtpErrorFields = typeof error === 'object' && error !== null ? error : {};
   const responseCode = typeof fields.responseCode === 'number' ? fields.responseCode : undefined;
   const code = typeof fields.code === 'string' ? fields.code : undefined;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   if (responseCode !== undefined && responseCode >= 400 && responseCode < 600) {
     // The server's own words explain a refusal best (535 auth failed, 550 no such mailbox).
     const text = typeof fields.response === 'string' ? fields.response : message;

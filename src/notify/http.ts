@@ -3,6 +3,7 @@
  * way for the outbox: what may be retried, when, and what to show when it may not.
  */
 
+import { errorMessage } from '../error-message.js';
 import { NotifyError } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -250,7 +251,7 @@ function transportError(
   }
   // undici hides the useful part (ECONNREFUSED, ENOTFOUND) in the cause.
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : undefined;
-  const why = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  const why = cause?.message ?? errorMessage(error);
   return new NotifyError(channel, `cannot reach ${host}: ${why}`, { retryable: true, cause: error });
 }
 

@@ -155,13 +155,14 @@ export class Monitor {
       this.#record(slot, wallNow, 'state', previousState, state, reason);
       changed = true;
     }
-    const comparedWith = isNew
-      ? null
-      : previousStatus === 'bye'
-        ? (this.#statusBeforeBye.get(slot) ?? 'bye')
-        : previousStatus;
-    if (hb.status !== 'bye') this.#statusBeforeBye.delete(slot);
-    else if (!isNew && previousStatus !== 'bye') this.#statusBeforeBye.set(slot, previousStatus);
+    // The map is touched only around a bye, not on every heartbeat.
+    let comparedWith: Status | null = isNew ? null : previousStatus;
+    if (!isNew && previousStatus === 'bye') {
+      comparedWith = this.#statusBeforeBye.get(slot) ?? 'bye';
+      if (hb.status !== 'bye') this.#statusBeforeBye.delete(slot);
+    } else if (!isNew && hb.status === 'bye') {
+      this.#statusBeforeBye.set(slot, previousStatus);
+    }
     if (isProblemStatusChange(comparedWith, hb.status)) {
       this.#record(slot, wallNow, 'status', comparedWith, hb.status, withMsg('reported', hb.msg));
       changed = true;
@@ -257,18 +258,13 @@ export class Monitor {
   }
 
   /**
-   * Brings back the hosts stored before a restart. Each gets a fresh interval + grace
-   * from now: hbd was not listening, so their silence proves nothing yet. One that
-   * stays silent is declared down when that runs out.
+   * Brings back the hosts stored before a restart. Their deadlines wait for `listening`,
+   * once their timing is complete (`restoreTimings`) and hbd can hear them again.
    */
   restore(hosts: Iterable<HostRecord>): void {
     const monoNow = this.#clock.mono();
     this.#restoredAt = monoNow;
-    for (const host of hosts) {
-      const slot = this.table.restore(host, monoNow);
-      this.#applyOverrides(slot);
-      this.#scheduleNextDeadline(slot);
-    }
+    for (const host of hosts) this.#applyOverrides(this.table.restore(host, monoNow));
   }
 
   /**
@@ -283,27 +279,24 @@ export class Monitor {
       table.lastSeen[slot] = timing.lastSeen;
       table.lastTs[slot] = timing.lastTs ?? Number.NaN;
       table.lastSeq[slot] = timing.lastSeq ?? Number.NaN;
-      const everyBefore = table.every[slot]!;
       table.every[slot] = timing.every ?? Number.NaN;
       table.received[slot] = timing.received;
       table.lost[slot] = timing.lost;
       table.signed[slot] = timing.signed ? 1 : 0;
-      // `restore` scheduled by the stored `every`; the host may have announced another since.
-      if (!Object.is(everyBefore, table.every[slot])) this.#scheduleNextDeadline(slot);
       this.#sink.hostChanged(slot, false, false);
     }
   }
 
   /**
-   * Called once hbd listens: the hosts restored at start get their fresh interval + grace
-   * from now rather than from when they were loaded, so that a slow start (a large store,
-   * a long beat log to replay) does not eat into it. A host heard meanwhile is left alone.
+   * Called once hbd listens. Each restored host gets a fresh interval + grace from now, by
+   * the `every` it announced last: hbd was not listening, so its silence proves nothing
+   * yet, and a slow start (a large store, a long beat log) must not eat into that. One that
+   * stays silent is declared down when it runs out. A host heard meanwhile has its own.
    */
   listening(): void {
     const monoNow = this.#clock.mono();
     for (const slot of this.table.slots()) {
-      const state = this.table.getState(slot);
-      if ((state !== 'up' && state !== 'late') || this.table.lastBeat[slot] !== this.#restoredAt) continue;
+      if (this.table.lastBeat[slot] !== this.#restoredAt) continue;
       this.table.lastBeat[slot] = monoNow;
       this.#scheduleNextDeadline(slot);
     }

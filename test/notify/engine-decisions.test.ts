@@ -12,6 +12,7 @@ import type { HostEvent, HostState } from '../../src/state/events.js';
 import type { HostRecord } from '../../src/state/host-table.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
+import { hostRecord } from '../helpers/host-record.js';
 
 const GROUP_WAIT_MS = 10_000;
 const START = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -32,24 +33,7 @@ function settings(overrides: Partial<NotifySettings> = {}): NotifySettings {
 }
 
 function record(name: string, state: HostState): HostRecord {
-  return {
-    name,
-    state,
-    status: 'ok',
-    msg: null,
-    fields: {},
-    addr: '192.0.2.7',
-    ip4: null,
-    ip6: null,
-    signed: false,
-    firstSeen: START,
-    lastSeen: Date.now(),
-    lastTs: null,
-    every: null,
-    lastSeq: null,
-    received: 0,
-    lost: 0,
-  };
+  return hostRecord(name, { state, firstSeen: START, lastSeen: Date.now() });
 }
 
 let store: Store;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type TriggerSources, triggerKindOf, triggersFor } from '../../src/notify/triggers.js';
 import type { HostEvent, HostEventKind } from '../../src/state/events.js';
 import type { HostRecord } from '../../src/state/host-table.js';
+import { hostRecord } from '../helpers/host-record.js';
 
 const T = Date.UTC(2026, 10, 25, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -40,25 +41,16 @@ describe('triggerKindOf', () => {
 });
 
 function host(overrides: Partial<HostRecord> = {}): HostRecord {
-  return {
-    name: 'web1',
+  return hostRecord('web1', {
     state: 'down',
     status: 'warn',
     msg: 'disk 91% full',
     fields: { role: 'web', dc: 'fra' },
-    addr: '192.0.2.7',
-    ip4: null,
-    ip6: null,
-    signed: false,
     firstSeen: T - 10 * HOUR,
     lastSeen: T - 61_000,
-    lastTs: null,
     every: 30,
-    lastSeq: null,
-    received: 0,
-    lost: 0,
     ...overrides,
-  };
+  });
 }
 
 function event(overrides: Partial<HostEvent> & Pick<HostEvent, 'kind' | 'from' | 'to'>): HostEvent {

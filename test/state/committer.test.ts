@@ -6,6 +6,7 @@ import { HostTable } from '../../src/state/host-table.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { eventually } from '../helpers/daemon.js';
+import { watchStore } from '../helpers/watched-store.js';
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const event = (host: string): Omit<HostEvent, 'id'> => ({
@@ -51,42 +52,27 @@ describe('Committer: write-behind with group commit', () => {
   });
 
   it('commitPending leaves routine timing to its cycle', async () => {
-    let commits = 0;
-    const real = createSqliteStore({ path: ':memory:' });
-    const counting: Store = {
-      ...real,
-      commit: (batch, hook) => {
-        commits++;
-        return real.commit(batch, hook);
-      },
-    };
-    const { table, committer } = setup(counting, 60_000);
+    const watched = watchStore(createSqliteStore({ path: ':memory:' }));
+    const { table, committer } = setup(watched.store, 60_000);
     const slot = table.add('web1', 1, 1);
     committer.hostChanged(slot, true, true);
     committer.commitPending();
     committer.hostChanged(slot, false, false);
     expect(committer.commitPending()).toBe(true);
-    expect(commits).toBe(1);
+    expect(watched.commits).toBe(1);
     committer.close();
   });
 
   it('groups everything changed within one turn into one commit', async () => {
     const real = createSqliteStore({ path: ':memory:' });
-    let commits = 0;
-    const counting: Store = {
-      ...real,
-      commit: (batch, hook) => {
-        commits++;
-        return real.commit(batch, hook);
-      },
-    };
-    const { table, committer } = setup(counting);
+    const watched = watchStore(real);
+    const { table, committer } = setup(watched.store);
     for (let i = 0; i < 100; i++) {
       committer.hostChanged(table.add(`h${i}`, 1, 1), true, true);
       committer.recordEvent(event(`h${i}`));
     }
     await nextTurn();
-    expect(commits).toBe(1);
+    expect(watched.commits).toBe(1);
     expect(real.loadHosts()).toHaveLength(100);
     expect(real.events({ limit: 1000 })).toHaveLength(100);
   });
@@ -102,21 +88,15 @@ describe('Committer: write-behind with group commit', () => {
 
   it('keeps everything when the store fails, publishes nothing, and stores it all on the retry', async () => {
     const real = createSqliteStore({ path: ':memory:' });
-    let failing = true;
-    const flaky: Store = {
-      ...real,
-      commit: (batch, hook) => {
-        if (failing) throw new Error('disk full');
-        return real.commit(batch, hook);
-      },
-    };
-    const { table, committer, published, errors } = setup(flaky, 30);
+    const watched = watchStore(real);
+    watched.failing = true;
+    const { table, committer, published, errors } = setup(watched.store, 30);
     committer.hostChanged(table.add('web1', 1, 1), true, true);
     committer.recordEvent(event('web1'));
     await nextTurn();
     expect(published).toEqual([]);
     expect(String(errors[0])).toContain('disk full');
-    failing = false;
+    watched.failing = false;
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(published.map((e) => e.host)).toEqual(['web1']);
     expect(real.loadHosts().map((h) => h.name)).toEqual(['web1']);

@@ -237,6 +237,7 @@ describe('Monitor: restart', () => {
 
     const second = setup();
     second.monitor.restore(stored);
+    second.monitor.listening();
     second.wait(85);
     expect(second.sink.events).toEqual([]);
     second.monitor.beat(hb('web1'), '192.0.2.7', false);
@@ -258,6 +259,7 @@ describe('Monitor: restart', () => {
     const second = setup();
     second.monitor.restore([stored]);
     second.monitor.restoreTimings([logged]);
+    second.monitor.listening();
     second.wait(10 + 30 + 1);
     expect(second.stateOf('web1')).toBe('down');
   });
@@ -286,6 +288,7 @@ describe('Monitor: restart', () => {
     first.wait(100);
     const second = setup();
     second.monitor.restore([first.table.record(first.table.find('web1'))]);
+    second.monitor.listening();
     second.wait(200);
     expect(second.stateOf('web1')).toBe('down');
     expect(second.sink.events).toEqual([]);

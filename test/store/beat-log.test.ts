@@ -8,8 +8,8 @@ import { nextExtras } from '../../src/state/host-extras.js';
 import { HostTable, type HostTiming } from '../../src/state/host-table.js';
 import { BeatLog, readBeatLog } from '../../src/store/beat-log.js';
 import createSqliteStore from '../../src/store/sqlite.js';
-import type { Store } from '../../src/store/store.js';
 import { eventually } from '../helpers/daemon.js';
+import { watchStore } from '../helpers/watched-store.js';
 
 let dir: string;
 let path: string;
@@ -131,18 +131,11 @@ describe('the beat log', () => {
   it('every cycle empties the log of beats that changed content too, and a crash mid-cycle loses none of them', async () => {
     const statePath = join(dir, 'state.sqlite');
     const real = createSqliteStore({ path: statePath });
-    let failing = false;
-    const flaky: Store = {
-      ...real,
-      commit: (batch, hook) => {
-        if (failing) throw new Error('disk full');
-        return real.commit(batch, hook);
-      },
-    };
+    const watched = watchStore(real);
     const errors: unknown[] = [];
     const table = new HostTable();
     const committer = new Committer({
-      store: flaky,
+      store: watched.store,
       table,
       bus: new Bus(),
       beatLog: new BeatLog(path, fail),
@@ -168,7 +161,7 @@ describe('the beat log', () => {
 
     // The store fails once a cycle has rotated the log: the rotated file must outlive the
     // failure, and later cycles must not rotate over it.
-    failing = true;
+    watched.failing = true;
     for (const slot of slots) beat(slot, 6_000);
     await eventually(() => expect(existsSync(`${path}.old`)).toBe(true));
     beat(slots[0]!, 7_000);
@@ -186,7 +179,7 @@ describe('the beat log', () => {
       ['web3', 6_000, 6],
     ]);
 
-    failing = false;
+    watched.failing = false;
     await eventually(() => expect(existsSync(`${path}.old`)).toBe(false));
     expect(real.loadHosts().map((host) => [host.name, host.lastSeen, host.lastTs, host.msg])).toEqual([
       ['web1', 7_000, 7, 'load=7000'],

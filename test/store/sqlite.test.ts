@@ -3,34 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { HostRecord } from '../../src/state/host-table.js';
 import createSqliteStore from '../../src/store/sqlite.js';
+import { hostRecord } from '../helpers/host-record.js';
 
 let dir: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hbd-store-'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-const host = (name: string, extra: Partial<HostRecord> = {}): HostRecord => ({
-  name,
-  state: 'up',
-  status: 'ok',
-  msg: null,
-  fields: {},
-  addr: '192.0.2.7',
-  ip4: null,
-  ip6: null,
-  signed: false,
-  firstSeen: 1_000,
-  lastSeen: 2_000,
-  lastTs: null,
-  every: null,
-  lastSeq: null,
-  received: 0,
-  lost: 0,
-  ...extra,
-});
 
 const event = (hostName: string, at: number, to = 'up') => ({
   at,
@@ -44,7 +24,7 @@ const event = (hostName: string, at: number, to = 'up') => ({
 describe('the SQLite store', () => {
   it('keeps hosts exactly as written, across a reopen', () => {
     const path = join(dir, 'nested', 'state.sqlite');
-    const full = host('web1', {
+    const full = hostRecord('web1', {
       state: 'late',
       status: 'fail',
       msg: 'disk "full"\n',
@@ -59,7 +39,7 @@ describe('the SQLite store', () => {
       lost: 2,
     });
     const store = createSqliteStore({ path });
-    store.commit({ deletes: [], upserts: [full, host('web2')], timings: [], events: [] });
+    store.commit({ deletes: [], upserts: [full, hostRecord('web2')], timings: [], events: [] });
     store.commit({ deletes: ['web2'], upserts: [{ ...full, lastSeen: 3_000 }], timings: [], events: [] });
     const { name, lastSeen, lastTs, lastSeq, every, received, lost, signed } = {
       ...full,
@@ -98,9 +78,12 @@ describe('the SQLite store', () => {
   it('a commit is all or nothing: a failing hook rolls back hosts and events', () => {
     const store = createSqliteStore({ path: join(dir, 's.sqlite') });
     expect(() =>
-      store.commit({ deletes: [], upserts: [host('web1')], timings: [], events: [event('web1', 1)] }, () => {
-        throw new Error('outbox full');
-      }),
+      store.commit(
+        { deletes: [], upserts: [hostRecord('web1')], timings: [], events: [event('web1', 1)] },
+        () => {
+          throw new Error('outbox full');
+        },
+      ),
     ).toThrow('outbox full');
     expect(store.loadHosts()).toEqual([]);
     expect(store.events({ limit: 10 })).toEqual([]);
