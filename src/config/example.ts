@@ -37,6 +37,28 @@ auth: optional
 keys: {}
 # Seconds a signed heartbeat's clock may differ from ours.
 max_skew: 300
+# Networks whose unsigned heartbeats are accepted (loopback, private, link-local); from
+# anywhere else a heartbeat must be signed. Add 100.64.0.0/10 for a Tailscale network.
+unsigned_networks: [127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 169.254.0.0/16, "::1/128", "fc00::/7", "fe80::/10"]
+
+# What outsiders can make hbd spend (docs/security.md says how to size each).
+limits:
+  # Hosts in all; beyond, new hosts not signed with a configured key are dropped as "limit".
+  max_hosts: 100000
+  # New hosts a minute from heartbeats not signed with a configured key.
+  new_hosts_per_minute: 1000
+  # Bytes of msg + extra fields a host stores; a larger heartbeat is dropped as "limit".
+  host_bytes: 4096
+  # Stored events per host (history.max_events bounds them all).
+  events_per_host: 10000
+  # A host changing status this many times within the window is stored as one flapping episode.
+  status_flap_threshold: 6
+  status_flap_window: 600
+  # Live-feed connections and full host lists a minute per client address.
+  snapshots_per_minute: 30
+  # A client this many bytes or seconds behind is cut off.
+  client_buffer_bytes: 8388608
+  client_stall_seconds: 30
 
 # Bearer token (16+ characters) for the API's write calls; null disables them.
 api_token: null

@@ -16,6 +16,8 @@ const LIVE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>([
   'read_access',
   'log_level',
   'history',
+  'limits',
+  'unsigned_networks',
   // A reload builds a new token map; pings in flight finish with the one they started with.
   'push',
   'push_ping_key',

@@ -133,6 +133,51 @@ function dns(ctx: PathContext) {
     .prefault({});
 }
 
+/**
+ * What outsiders can make hbd spend: every resource that unsigned traffic or an unauthenticated
+ * client can grow has its bound here (docs/security.md explains each and how to size it).
+ */
+function limits() {
+  const error = 'expected a map of limits';
+  return z
+    .object(
+      {
+        // Hosts in all; a heartbeat that would create one more is dropped as `limit`, unless
+        // it is signed with a configured key (the operator made that host, not an outsider).
+        max_hosts: intAtLeast(1).default(100_000),
+        // New hosts a minute from heartbeats not signed with a configured key.
+        new_hosts_per_minute: intAtLeast(0).default(1_000),
+        // UTF-8 bytes a host stores of msg + extra fields (keys and values).
+        host_bytes: intRange(256, 65_536).default(4_096),
+        // Stored events per host, kept continuously: one host cannot push out the others' history.
+        events_per_host: intAtLeast(10).default(10_000),
+        // Status changes of one host within status_flap_window seconds before the rest are
+        // stored as one flapping episode.
+        status_flap_threshold: intAtLeast(2).default(6),
+        status_flap_window: positive('seconds').default(600),
+        // Snapshots (/ws connections and full /api/hosts reads) a minute per client address.
+        snapshots_per_minute: intAtLeast(1).default(30),
+        // A live-feed or API client this far behind, in bytes or seconds, is cut off.
+        client_buffer_bytes: intAtLeast(65_536).default(8 * MIB),
+        client_stall_seconds: positive('seconds').default(30),
+      },
+      error,
+    )
+    .prefault({});
+}
+
+/** Networks whose unsigned heartbeats are accepted: loopback, RFC 1918, link-local and ULA. */
+export const DEFAULT_UNSIGNED_NETWORKS = [
+  '127.0.0.0/8',
+  '10.0.0.0/8',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '169.254.0.0/16',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+] as const;
+
 function journal(ctx: PathContext) {
   const error = 'expected null, a file path, or a map with path, max_bytes and keep';
   const form = z.object(
@@ -167,6 +212,11 @@ export function configSchema(ctx: SchemaContext) {
         .transform(lowerCaseKeys)
         .default({}),
       max_skew: positive('seconds').default(300),
+      // From elsewhere a heartbeat must be signed: the internet cannot create or impersonate hosts.
+      unsigned_networks: z
+        .array(nonEmptyString('a network in CIDR form such as 10.0.0.0/8'), 'expected a list of networks')
+        .default([...DEFAULT_UNSIGNED_NETWORKS]),
+      limits: limits(),
       api_token: z.string(API_TOKEN).min(16, API_TOKEN).nullable().default(null),
       read_token: z.string(API_TOKEN).min(16, API_TOKEN).nullable().default(null),
       auth_users: z
