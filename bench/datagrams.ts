@@ -1,5 +1,5 @@
 /** The heartbeats the benchmarks send: many distinct hosts, round-robin, as a fleet would. */
-import { encodeHeartbeat } from '../src/protocol/encode.js';
+import { encodeHeartbeat, type HeartbeatInput } from '../src/protocol/encode.js';
 import { hostName } from './names.js';
 
 export const BENCH_SECRET = 'bench-secret-not-for-production';
@@ -15,12 +15,15 @@ export const INGEST_EVERY = 300;
 export class HeartbeatStream {
   readonly #names: string[];
   readonly #secret: string | undefined;
+  readonly #extras: Pick<HeartbeatInput, 'msg' | 'fields'>;
   readonly #startMs = Date.now();
   #cursor = 0;
 
-  constructor(hosts: number, secret: string | undefined) {
+  /** `extras`: each heartbeat also carries a msg and two fields, as a real host's often do. */
+  constructor(hosts: number, secret: string | undefined, extras = false) {
     this.#names = Array.from({ length: hosts }, (_, index) => hostName(index));
     this.#secret = secret;
+    this.#extras = extras ? { msg: 'load 42% ok', fields: { role: 'web', rack: 'r12' } } : {};
   }
 
   next(count: number): Buffer[] {
@@ -35,6 +38,7 @@ export class HeartbeatStream {
           seq: round + 1,
           every: INGEST_EVERY,
           status: 'ok',
+          ...this.#extras,
         },
         { secret: this.#secret },
       );

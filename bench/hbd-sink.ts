@@ -34,11 +34,19 @@ const logStream = new Writable({
 
 serveParent({
   async start(body) {
-    const { dir, auth, keys, receiveBufferSize } = body as {
+    const {
+      dir,
+      auth,
+      keys,
+      receiveBufferSize,
+      config: more,
+    } = body as {
       dir: string;
       auth: string;
       keys: Record<string, string>;
       receiveBufferSize: number;
+      /** More config keys, e.g. `limits` (the isolation bench raises them). */
+      config?: Record<string, unknown>;
     };
     if (profileDir) {
       profiler = new Session();
@@ -47,9 +55,13 @@ serveParent({
       await profiler.post('Profiler.start');
       profileName = `hbd-${auth}-${Date.now()}.cpuprofile`;
     }
-    const config = benchConfig(dir, { auth, keys, udp_rcvbuf: receiveBufferSize });
+    const config = benchConfig(dir, { auth, keys, udp_rcvbuf: receiveBufferSize, ...more });
     daemon = await startDaemon(config, { log: pino({ level: 'warn' }, logStream) });
-    return { port: daemon.udp.port, grantedBufferSize: grantedBufferSize ?? receiveBufferSize };
+    return {
+      port: daemon.udp.port,
+      url: daemon.http.url,
+      grantedBufferSize: grantedBufferSize ?? receiveBufferSize,
+    };
   },
   counters() {
     if (!daemon) throw new Error('start first');
@@ -60,6 +72,7 @@ serveParent({
       accepted: stats.accepted,
       dropped,
       hosts: daemon.monitor.table.size,
+      rss: process.memoryUsage.rss(),
     };
   },
   probe,

@@ -50,18 +50,31 @@ export interface Receiver {
   probe(): Promise<ReceiverProbe>;
 }
 
+/** Load put on the receiver during a trial (the isolation bench's readers). */
+export interface TrialLoad {
+  /** Runs alongside the sending, which waits for it too. */
+  whileSending: () => Promise<unknown>;
+  /**
+   * Ends the load once the sending is done, before the drain: a receiver still busy with it
+   * would be mistaken for one that has read everything.
+   */
+  afterSending: () => Promise<unknown>;
+}
+
 /** One trial: `rate` per second for about `seconds`, then a drain until the receiver's count settles. */
 export async function runTrial(
   sender: BenchChild,
   receiver: Receiver,
   rate: number,
   seconds = TRIAL_SECONDS,
+  load?: TrialLoad,
 ): Promise<TrialOutcome> {
   // Built before the clock starts: only sending is paced and timed.
   await sender.request('prepare', { count: Math.max(1, Math.round(rate * seconds)) });
   const before = await receiver.count();
   await receiver.probe();
-  const report = await sender.request<SendReport>('send', { rate });
+  const [report] = await Promise.all([sender.request<SendReport>('send', { rate }), load?.whileSending()]);
+  await load?.afterSending();
   const received = (await drain(receiver)) - before;
   const probe = await receiver.probe();
   return {

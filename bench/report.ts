@@ -4,12 +4,14 @@ export interface Row {
   measure: string;
   /** null: the measurement failed (see note). */
   value: number | null;
-  unit: '/s' | 'B/host' | 'ns/heartbeat';
+  unit: '/s' | 'B/host' | 'ns/heartbeat' | '%' | 'ms' | 'B';
   /** The figure is a lower bound (the sender, not the receiver, was the limit). */
   atLeast?: boolean;
   target: { atLeast: boolean; value: number; hint?: string } | null;
-  /** Which baseline `ratio` divides by; null for a baseline's own line. */
+  /** Which baseline `ratio` divides by; null for a baseline's own line (or with `noBaseline`). */
   baselineOf: string | null;
+  /** A figure no baseline applies to (a time or a size reported for its own sake). */
+  noBaseline?: boolean;
   ratio: number | null;
   verdict: 'PASS' | 'MISS' | 'baseline' | 'info' | 'FAILED';
   note?: string;
@@ -34,7 +36,19 @@ export function formatFigure(value: number | null, unit: Row['unit'], atLeast = 
       return `${prefix}${value.toFixed(0)} B/host`;
     case 'ns/heartbeat':
       return `${prefix}${value.toFixed(0)} ns/hb`;
+    case '%':
+      return `${prefix}${value.toFixed(2)} %`;
+    case 'ms':
+      return `${prefix}${value.toFixed(0)} ms`;
+    case 'B':
+      return `${prefix}${formatBytes(value)}`;
   }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  if (bytes >= 1e4) return `${(bytes / 1e3).toFixed(0)} kB`;
+  return `${bytes} B`;
 }
 
 export function formatTable(rows: readonly Row[]): string {
@@ -45,11 +59,13 @@ export function formatTable(rows: readonly Row[]): string {
     row.target
       ? `${row.target.atLeast ? '≥' : '≤'} ${formatFigure(row.target.value, row.unit)}${row.target.hint ?? ''}`
       : '-',
-    row.baselineOf === null
-      ? '1 (is the baseline)'
-      : row.ratio === null
-        ? 'n/a'
-        : `${row.ratio.toFixed(2)} × ${row.baselineOf}`,
+    row.noBaseline
+      ? '-'
+      : row.baselineOf === null
+        ? '1 (is the baseline)'
+        : row.ratio === null
+          ? 'n/a'
+          : `${row.ratio.toFixed(2)} × ${row.baselineOf}`,
     row.verdict,
   ]);
   const widths = header.map((title, column) =>

@@ -1,5 +1,7 @@
 /** Turns the measurements into the table's lines: figure, target, baseline ratio, verdict, and why. */
+import { isolationRows } from './isolation-rows.js';
 import type { HbdIngest } from './measure-hbd.js';
+import type { IsolationRun, SnapshotTiming } from './measure-isolation.js';
 import type { PushLoadRun, PushRun } from './measure-push.js';
 import type { UdpBaseline } from './measure-udp.js';
 import type { MemoryReport, MemoryVariant } from './memory-worker.js';
@@ -17,6 +19,8 @@ export interface BenchResults {
   wheel?: WheelReport | undefined;
   httpBaseline?: PushLoadRun | undefined;
   push?: PushRun | undefined;
+  isolation?: IsolationRun | undefined;
+  snapshotTiming?: SnapshotTiming | undefined;
 }
 
 /** Why the receiver stopped keeping up: its state at the fastest pass and at the slowest miss. */
@@ -72,7 +76,17 @@ function pushVerdictNote(push: PushRun | undefined): string {
   );
 }
 
-export function buildRows({ udp, signed, unsigned, memory, wheel, httpBaseline, push }: BenchResults): Row[] {
+export function buildRows({
+  udp,
+  signed,
+  unsigned,
+  memory,
+  wheel,
+  httpBaseline,
+  push,
+  isolation,
+  snapshotTiming,
+}: BenchResults): Row[] {
   const baselineRate = udp?.search.sustained ?? null;
   // A sender-limited baseline is a lower bound, so the ratios against it are upper bounds.
   const baselineNote = udp?.search.senderLimited
@@ -192,5 +206,6 @@ export function buildRows({ udp, signed, unsigned, memory, wheel, httpBaseline, 
           ? '; the baseline was client-limited: the ratio is an upper bound'
           : ''),
     },
+    ...isolationRows(isolation, snapshotTiming),
   ];
 }

@@ -1,14 +1,24 @@
 /**
- * `npm run bench`: hbd's ingest speed, memory, deadline bookkeeping and HTTP push pings. The
- * machine may be shared and noisy, so every figure is also given as a ratio to a baseline
- * measured in this same run; the absolute figures only hold for this machine, now.
+ * `npm run bench`: hbd's ingest speed, memory, deadline bookkeeping, HTTP push pings, and
+ * whether readers can starve ingest. The machine may be shared and noisy, so every figure is
+ * also given as a ratio to a baseline measured in this same run; the absolute figures only
+ * hold for this machine, now.
  *
- * `npm run bench -- push wheel` runs only the sections named (ingest, memory, wheel, push).
+ * `npm run bench -- push wheel` runs only the sections named (ingest, memory, wheel, push, isolation).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { killAllChildren } from './ipc.js';
 import { measureHbdIngest } from './measure-hbd.js';
+import {
+  ISOLATION_HOSTS,
+  ISOLATION_RATE,
+  LOOPING_CLIENTS,
+  measureIsolation,
+  measureSnapshotTiming,
+  SNAPSHOT_HOSTS,
+  STALLED_CLIENTS,
+} from './measure-isolation.js';
 import { MEMORY_HOSTS, measureMemory } from './measure-memory.js';
 import { measureHttpBaseline, measurePushPings, PUSH_CONNECTIONS, PUSH_HOSTS } from './measure-push.js';
 import { measureUdpBaseline } from './measure-udp.js';
@@ -26,6 +36,7 @@ const SECTIONS: Record<string, readonly string[]> = {
   memory: ['4.'],
   wheel: ['5.'],
   push: ['6.'],
+  isolation: ['7.', '8.'],
 };
 const selected = process.argv.slice(2);
 for (const name of selected) {
@@ -127,6 +138,17 @@ try {
     );
     results.push = await section(`6. hbd push pings, GET /ping/{uuid}, ${pushLoad}`, () =>
       measurePushPings(log),
+    );
+  }
+  if (wants('isolation')) {
+    results.isolation = await section(
+      `7. hbd, ${ISOLATION_HOSTS} hosts at ${ISOLATION_RATE} signed heartbeats/s: alone, then with ` +
+        `${LOOPING_CLIENTS} clients looping /ws snapshots, then with ${STALLED_CLIENTS} /ws clients never reading`,
+      () => measureIsolation(log),
+    );
+    results.snapshotTiming = await section(
+      `8. hbd, ${SNAPSHOT_HOSTS} hosts: a full /ws snapshot and a full /api/hosts, one at a time`,
+      () => measureSnapshotTiming(log),
     );
   }
 } finally {

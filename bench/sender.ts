@@ -26,8 +26,13 @@ let prepared: Buffer[] = [];
 
 serveParent({
   async init(body) {
-    const { port, hosts, signed } = body as { port: number; hosts: number; signed: boolean };
-    stream = new HeartbeatStream(hosts, signed ? BENCH_SECRET : undefined);
+    const { port, hosts, signed, extras } = body as {
+      port: number;
+      hosts: number;
+      signed: boolean;
+      extras?: boolean;
+    };
+    stream = new HeartbeatStream(hosts, signed ? BENCH_SECRET : undefined, extras);
     const connected = dgram.createSocket('udp4');
     // Connected: each send skips the per-datagram address handling.
     await new Promise<void>((resolve) => connected.connect(port, '127.0.0.1', resolve));
