@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { inertLines } from './log-inert.js';
+import { createPrivate, PRIVATE_FILE_MODE } from './store/private-file.js';
 
 export type { Logger };
 
@@ -22,8 +24,14 @@ export interface LogHandle {
 
 /** Writes are synchronous: hbd logs little (bad datagrams are rate-limited) and a crash must not eat the last lines. */
 export function createLog(options: LogOptions): LogHandle {
-  if (options.file) mkdirSync(dirname(options.file), { recursive: true });
-  const destination = pino.destination({ dest: options.file ?? 2, sync: true });
+  if (options.file) {
+    mkdirSync(dirname(options.file), { recursive: true });
+    // A new log file is 0600 whatever the umask (it quotes hosts' messages and addresses); one
+    // that exists keeps its mode, which a log shipper's group may rely on.
+    createPrivate(options.file);
+  }
+  // The mode also serves a file made anew by a reopen after logrotate moved the old one.
+  const destination = pino.destination({ dest: options.file ?? 2, sync: true, mode: PRIVATE_FILE_MODE });
   // A failed reopen (or write) is emitted as an event, which unheard would end the process:
   // logging must never take hbd down. Said on stderr, which the file may have replaced.
   destination.on('error', (error: Error) => {
@@ -40,7 +48,8 @@ export function createLog(options: LogOptions): LogHandle {
           ignore: 'pid,hostname',
           singleLine: true,
         });
-  const log = pino({ level: options.level, base: { pid: process.pid } }, stream);
+  // Text from heartbeats and providers reaches log lines: inertLines escapes its control characters.
+  const log = pino({ level: options.level, base: { pid: process.pid } }, inertLines(stream));
   return {
     log,
     // Only a file can be reopened; stderr stays what it is.

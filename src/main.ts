@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -6,16 +5,21 @@ import { getRequestListener } from '@hono/node-server';
 import { Bus } from './bus.js';
 import { hostPolicy } from './config/host-policy.js';
 import type { Config } from './config/schema.js';
+import { readTlsFiles } from './config/tls-files.js';
 import { createUpdater } from './dns/create-updater.js';
 import { DnsPublisher } from './dns/publisher.js';
-import { Access, refuseUpgrade } from './http/access.js';
+import { Access } from './http/access.js';
 import { createApi } from './http/app.js';
-import { HttpError } from './http/errors.js';
-import { hostJson } from './http/host-json.js';
+import { hostSource } from './http/host-json.js';
+import { HostOrder } from './http/host-order.js';
 import { createMetrics } from './http/metrics.js';
 import { withPingFastPath } from './http/ping-fast-path.js';
+import { SnapshotBudget } from './http/snapshot-budget.js';
+import { httpsServerOptions, withHsts } from './http/tls-options.js';
 import { DropLog } from './ingest/drop-log.js';
+import { unsignedExposureWarning } from './ingest/exposure-warning.js';
 import { Gatekeeper } from './ingest/gatekeeper.js';
+import { HostLimits, type HostLimitsOptions } from './ingest/host-limits.js';
 import { IngestPipeline } from './ingest/pipeline.js';
 import { IngestStats } from './ingest/stats.js';
 import { listenUdp, type UdpListener } from './ingest/udp.js';
@@ -34,11 +38,19 @@ import { DeadlineWheel } from './state/deadline-wheel.js';
 import type { HostEvent } from './state/events.js';
 import { HostTable } from './state/host-table.js';
 import { Monitor, type TimingPolicy } from './state/monitor.js';
+import { statusFlapPolicyOf } from './state/status-flaps.js';
 import { BeatLog, readBeatLog } from './store/beat-log.js';
+import {
+  reportFileFailure,
+  reportStoreFailure,
+  reportStoreRecovered,
+  writeProblems,
+} from './store/fault-reports.js';
 import { type Journal, openJournal } from './store/journal.js';
 import createSqliteStore from './store/sqlite.js';
 import type { Store } from './store/store.js';
 import { LiveFeed } from './ws/live-feed.js';
+import { feedUpgradeHandler, type UpgradeHandler } from './ws/upgrade.js';
 
 /** How often deadlines are checked: a host goes late or down at most this long after its deadline. */
 const SWEEP_MS = 100;
@@ -77,7 +89,12 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   let config = initialConfig;
   const startedAt = clock.wall();
 
-  const store: Store = createSqliteStore({ path: config.pickfile });
+  const store: Store = createSqliteStore({
+    path: config.pickfile,
+    // Read at every commit: events are bounded as they are written, and a reload applies at once.
+    eventLimits: () => ({ maxEvents: config.history.max_events, perHost: config.limits.events_per_host }),
+    onWarning: (message) => log.warn({ store: config.pickfile }, message),
+  });
   const silences = new Silences({
     store: store.silences,
     now: () => clock.wall(),
@@ -93,9 +110,10 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     store,
     table,
     bus,
-    beatLog: new BeatLog(beatLogPath, (error) => log.error({ err: error }, 'cannot write the beat log')),
+    beatLog: new BeatLog(beatLogPath, (error) => reportFileFailure(log, 'beat log', beatLogPath, error)),
     flushIntervalMs: STORE_CYCLE_MS,
-    onError: (error) => log.error({ err: error }, 'cannot write to the state store; will retry'),
+    onError: (error, backlog) => reportStoreFailure(log, config.pickfile, error, backlog),
+    onRecovered: (outage) => reportStoreRecovered(log, config.pickfile, outage, performance.now()),
   });
   const beatHistory = new BeatHistory();
   const monitor = new Monitor({
@@ -106,6 +124,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     bus,
     timing: timingOf(config),
     beatHistory,
+    statusFlaps: statusFlapPolicyOf(config.limits),
   });
   monitor.restore(store.loadHosts());
   monitor.restoreTimings(unstoredTimings.values());
@@ -122,9 +141,18 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       return slot < 0 ? undefined : table.record(slot);
     },
     knownHosts: () => {
-      let expected = 0;
-      for (const slot of table.slots()) if (table.getState(slot) !== 'left') expected++;
+      // Only established hosts: hosts that beat once and stopped cannot make hbd look isolated.
+      const expected = { all: 0, signed: 0 };
+      for (const slot of table.slots()) {
+        if (!monitor.isEstablished(slot) || table.getState(slot) === 'left') continue;
+        expected.all++;
+        if (table.signed[slot] === 1) expected.signed++;
+      }
       return expected;
+    },
+    isEstablished: (name) => {
+      const slot = table.find(name);
+      return slot >= 0 && monitor.isEstablished(slot);
     },
     now: () => clock.wall(),
     log,
@@ -137,20 +165,23 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
 
   let journal: Journal | undefined;
   if (config.journal) {
+    const journalPath = config.journal.path;
     const opened = openJournal({
       path: config.journal.path,
       maxBytes: config.journal.max_bytes,
       keep: config.journal.keep,
-      onError: (error) => log.error({ err: error }, 'cannot write the heartbeat journal'),
+      onError: (error) => reportFileFailure(log, 'heartbeat journal', journalPath, error),
     });
     bus.on('heartbeat', (notice) => opened.append(notice));
     journal = opened;
   }
 
   const stats = new IngestStats();
+  const hostLimits = new HostLimits(hostLimitsOf(config));
   const pipeline = new IngestPipeline({
     stats,
     gatekeeper: gatekeeperOf(config),
+    limits: hostLimits,
     monitor,
     clock,
     dropLog: new DropLog(log),
@@ -183,9 +214,25 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       : undefined;
   const dnsStatus = dns && ((host: string) => dns.status(host));
 
+  // The read side: /api/hosts and /ws list hosts from the same order and share one snapshot budget.
+  const hostOrder = new HostOrder(table, bus);
+  const hosts = hostSource(monitor, dnsStatus, (host, error) =>
+    log.error({ err: error, host }, 'cannot turn a host into JSON; it is left out of the answer'),
+  );
+  const snapshotBudget = new SnapshotBudget({
+    perMinute: () => config.limits.snapshots_per_minute,
+    now: () => clock.mono(),
+  });
   const feed = new LiveFeed({
     bus,
-    snapshot: () => Array.from(table.slots(), (slot) => hostJson(monitor, slot, dnsStatus)),
+    hosts,
+    snapshotNames: () => {
+      // As before an API read: a host made in this turn is in the order only once its event is out.
+      committer.commitPending();
+      return hostOrder.names();
+    },
+    limits: () => config.limits,
+    onUnexpectedError: (error) => log.error({ err: error }, 'the live feed failed'),
   });
   const access = new Access({ config: () => config, now: () => clock.wall() });
   const api = createApi({
@@ -202,6 +249,19 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     access,
     startedAt,
     onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),
+    degraded: () =>
+      writeProblems(
+        [
+          { what: `state store ${config.pickfile}`, failure: committer.storeFailure },
+          { what: 'beat log', failure: committer.beatLogFailure },
+          { what: 'heartbeat journal', failure: journal?.failure },
+        ],
+        performance.now(),
+      ),
+    hostOrder,
+    hosts,
+    snapshotBudget,
+    limits: () => config.limits,
   });
 
   let udp: UdpListener | undefined;
@@ -214,7 +274,18 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       onDatagram: (datagram, source) => pipeline.handle(datagram, source),
       onError: (error) => log.error({ err: error }, 'heartbeat socket error'),
     });
-    server = await listenHttp(config, withPingFastPath(push, getRequestListener(api.fetch)), feed, access);
+    server = await listenHttp(
+      config,
+      withPingFastPath(push, getRequestListener(api.fetch)),
+      feedUpgradeHandler({
+        feed,
+        access,
+        budget: snapshotBudget,
+        fleetSize: () => table.size,
+        snapshotsPerMinute: () => config.limits.snapshots_per_minute,
+        onUnexpectedError: (error) => log.error({ err: error }, 'a live feed connection failed'),
+      }),
+    );
     monitor.listening();
   } catch (error) {
     await udp?.close();
@@ -257,7 +328,9 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       config = next;
       push.reload(next);
       monitor.setTiming(timingOf(next));
+      monitor.setStatusFlapPolicy(statusFlapPolicyOf(next.limits));
       pipeline.setGatekeeper(gatekeeperOf(next));
+      hostLimits.configure(hostLimitsOf(next));
       log.level = next.log_level;
       access.configChanged();
     },
@@ -290,6 +363,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     `hbd is listening for heartbeats on udp ${udp.address.host} port ${udp.address.port}, ` +
       `API on ${running.http.url}, ${table.size} hosts known`,
   );
+  const exposure = unsignedExposureWarning(config, udp.address.host);
+  if (exposure !== undefined) log.warn({ udp: `${udp.address.host}:${udp.address.port}` }, exposure);
   return running;
 }
 
@@ -302,7 +377,17 @@ function timingOf(config: Config): TimingPolicy {
 }
 
 function gatekeeperOf(config: Config): Gatekeeper {
-  return new Gatekeeper({ auth: config.auth, keys: config.keys, maxSkew: config.max_skew });
+  return new Gatekeeper({
+    auth: config.auth,
+    keys: config.keys,
+    maxSkew: config.max_skew,
+    unsignedNetworks: config.unsigned_networks,
+  });
+}
+
+function hostLimitsOf(config: Config): HostLimitsOptions {
+  const { max_hosts, new_hosts_per_minute, host_bytes } = config.limits;
+  return { maxHosts: max_hosts, newHostsPerMinute: new_hosts_per_minute, hostBytes: host_bytes };
 }
 
 /** The last window of state changes, oldest first, so flapping is still recognised after a restart. */
@@ -331,28 +416,14 @@ function pruneHistory(store: Store, config: Config, clock: Clock, log: Logger): 
 async function listenHttp(
   config: Config,
   listener: http.RequestListener,
-  feed: LiveFeed,
-  access: Access,
+  onUpgrade: UpgradeHandler,
 ): Promise<http.Server> {
-  const server =
-    config.tls_cert && config.tls_key
-      ? https.createServer(
-          { cert: readFileSync(config.tls_cert), key: readFileSync(config.tls_key) },
-          listener,
-        )
-      : http.createServer(listener);
-  server.on('upgrade', (request, socket, head) => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== '/ws') {
-      socket.destroy();
-      return;
-    }
-    const refusal =
-      access.upgradeRefusal(request) ??
-      (feed.full ? new HttpError(503, 'too many live feed clients; try again later') : undefined);
-    if (refusal) refuseUpgrade(socket, refusal);
-    else feed.handleUpgrade(request, socket, head, () => access.upgradeRefusal(request) === undefined);
-  });
+  // A ConfigError naming the file, not ENOENT with a stack, if a TLS file went missing since the check.
+  const tls = readTlsFiles(config);
+  const server = tls
+    ? https.createServer(httpsServerOptions(tls), withHsts(listener))
+    : http.createServer(listener);
+  server.on('upgrade', onUpgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.hbd_port, config.hbd_host, () => {

@@ -13,6 +13,8 @@ export interface LoginLimiterOptions {
   forgetAfterMs?: number;
   /** Most addresses, and most user names, remembered; the least recently failed go first. */
   maxEntries?: number;
+  /** The longest a check for a user name waits because of failures for it from anywhere. */
+  maxUserDelayMs?: number;
 }
 
 interface Failures {
@@ -22,10 +24,15 @@ interface Failures {
 }
 
 /**
- * Slows password guessing: failed logins are counted per client address and per user name, and
- * from the `freeFailures`th on, each locks that address or name out for twice as long as the last.
- * Per name, so that many addresses cannot share out the guesses on one account; per address, so
- * that one client cannot try a few guesses on every name.
+ * Slows password guessing. Failed logins are counted per client address and per user name, and
+ * from the `freeFailures`th on, each locks that address out for twice as long as the last, up to
+ * 15 minutes: one client cannot try many guesses, on one name or on many.
+ *
+ * A user name is never locked out: whoever fails for `alice` from other addresses would lock the
+ * real alice out with one wrong password now and then. Failures for a name from anywhere only
+ * make its next checks wait, with the same doubling but for at most `maxUserDelayMs` (3 s), so
+ * guesses shared out over many addresses come slower while alice, from her own address, still
+ * gets in after at most that wait.
  */
 export class LoginLimiter {
   readonly #now: () => number;
@@ -42,13 +49,17 @@ export class LoginLimiter {
       maxEntries: options.maxEntries ?? 10_000,
     };
     this.#addresses = new FailureCounts(policy);
-    this.#users = new FailureCounts(policy);
+    this.#users = new FailureCounts({ ...policy, maxLockMs: options.maxUserDelayMs ?? 3000 });
   }
 
-  /** How long this address or this user name is still locked out; 0 when a login may be tried. */
-  lockedForMs(address: string, user: string): number {
-    const now = this.#now();
-    return Math.max(this.#addresses.lockedForMs(clientKey(address), now), this.#users.lockedForMs(user, now));
+  /** How long this address is still locked out; 0 when it may try a login. */
+  lockedForMs(address: string): number {
+    return this.#addresses.lockedForMs(clientKey(address), this.#now());
+  }
+
+  /** How long a check for this user name waits before it runs: at most `maxUserDelayMs`. */
+  delayForMs(user: string): number {
+    return this.#users.lockedForMs(user, this.#now());
   }
 
   failed(address: string, user: string): void {

@@ -1,5 +1,13 @@
 import { homedir } from 'node:os';
 import { ConfigError, type LoadResult, loadConfig, locateConfigFile } from '../config/load.js';
+import { readTlsFiles } from '../config/tls-files.js';
+import { createUpdater } from '../dns/create-updater.js';
+import { createChannels } from '../notify/channels.js';
+
+/** Config problems and bad usage: docs/cli.md promises this code for both, for every command. */
+export const CONFIG_EXIT_CODE = 2;
+/** A certificate this close to its end is worth a warning at every start. */
+const CERT_WARN_DAYS = 14;
 
 /** Finds and loads the config: `-c`, then $HBD_CONFIG, then ~/.hb.yaml, then the built-in defaults. */
 export function readConfig(cliPath: string | undefined): LoadResult {
@@ -14,10 +22,53 @@ export function loadConfigOrExit(cliPath: string | undefined): LoadResult {
   } catch (error) {
     if (error instanceof ConfigError) {
       printConfigError(error);
-      process.exit(2);
+      process.exit(CONFIG_EXIT_CODE);
     }
     throw error;
   }
+}
+
+/**
+ * What the schema cannot see but `serve` would trip on: the TLS certificate and key (there, readable,
+ * and belonging together), the DNS key file, and each notification channel's own checks. Both
+ * `check-config` and `serve` run it, so they agree on what a bad config is. Returns every warning,
+ * the loaded config's first; throws a ConfigError listing every problem, with those warnings.
+ */
+export function checkStartupFiles(loaded: LoadResult, now = new Date()): string[] {
+  const { config } = loaded;
+  const problems: string[] = [];
+  const warnings = [...loaded.warnings];
+  try {
+    const tls = readTlsFiles(config);
+    if (tls) {
+      const daysLeft = (tls.validTo.getTime() - now.getTime()) / 86_400_000;
+      if (daysLeft < 0) {
+        warnings.push(
+          `tls_cert: ${config.tls_cert} expired on ${tls.validTo.toISOString()}; browsers refuse it`,
+        );
+      } else if (daysLeft < CERT_WARN_DAYS) {
+        warnings.push(`tls_cert: ${config.tls_cert} expires on ${tls.validTo.toISOString()}; renew it`);
+      }
+    }
+  } catch (error) {
+    problems.push(...problemsOf(error));
+  }
+  if (config.dyndomains.length > 0) {
+    // Reads the TSIG key file and checks the key, as hbd does when it starts.
+    try {
+      createUpdater(config);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  // Builds every notification channel, whose factories check what the schema leaves to them.
+  try {
+    createChannels(config);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, warnings);
+  return warnings;
 }
 
 /** Every problem, then the warnings: a misspelt key often explains a missing value. */

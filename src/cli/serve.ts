@@ -1,8 +1,16 @@
 import { Command } from 'commander';
+import { ConfigError } from '../config/errors.js';
 import { describeReloadChanges } from '../config/reload.js';
 import { createLog } from '../log.js';
 import { startDaemon } from '../main.js';
-import { loadConfigOrExit, problemsOf, readConfig } from './config-loading.js';
+import {
+  CONFIG_EXIT_CODE,
+  checkStartupFiles,
+  loadConfigOrExit,
+  printConfigError,
+  problemsOf,
+  readConfig,
+} from './config-loading.js';
 
 /** Most a clean shutdown may take before hbd gives up waiting and exits anyway. */
 const SHUTDOWN_DEADLINE_MS = 5000;
@@ -28,6 +36,13 @@ export function serveCommand(): Command {
 
 async function serve(options: ServeOptions): Promise<void> {
   const loaded = loadConfigOrExit(options.config);
+  let startupWarnings: string[];
+  try {
+    startupWarnings = checkStartupFiles(loaded);
+  } catch (error) {
+    printConfigError(error);
+    process.exit(CONFIG_EXIT_CODE);
+  }
   let config = loaded.config;
   const logging = createLog({
     format: config.logfmt,
@@ -35,7 +50,7 @@ async function serve(options: ServeOptions): Promise<void> {
     file: config.logfile,
   });
   const { log } = logging;
-  for (const warning of loaded.warnings) log.warn(warning);
+  for (const warning of startupWarnings) log.warn(warning);
   log.info(`config: ${loaded.source ?? 'built-in defaults'}`);
 
   // Signals are taken from the first moment: the daemon announces that it listens before
@@ -123,6 +138,12 @@ async function serve(options: ServeOptions): Promise<void> {
   try {
     daemon = await startDaemon(config, { log });
   } catch (error) {
+    if (error instanceof ConfigError) {
+      // A TLS file removed since the check above, say: a config problem, told as one.
+      log.fatal({ problems: error.problems }, `hbd cannot start: ${error.problems.join('; ')}`);
+      logging.flush();
+      process.exit(CONFIG_EXIT_CODE);
+    }
     log.fatal({ err: error }, `hbd cannot start: ${(error as Error).message}`);
     logging.flush();
     process.exit(1);

@@ -1,8 +1,12 @@
+import { escapeControlCharacters } from '../inert-text.js';
+
 /**
  * Lines up the columns for a terminal and ends with the count, `3 host(s)`. No line ends in blanks,
- * so the output can be compared and grepped as it is.
+ * so the output can be compared and grepped as it is. Cells hold hosts' own text (messages), so
+ * their control characters are escaped: a row stays one line and plays nothing on the terminal.
  */
-export function formatTable(header: string[], rows: string[][], rowNoun: string): string {
+export function formatTable(header: string[], cells: string[][], rowNoun: string): string {
+  const rows = cells.map((row) => row.map(escapeControlCharacters));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => row[column]!.length)),
   );

@@ -134,6 +134,8 @@ notify:
   repeat: 0
   # Seconds after hbd starts in which down and status messages are held, while hosts report in.
   restart_grace: 60
+  # A host whose first heartbeat already reports warn or fail is announced, like any other problem.
+  announce_new_problems: true
   # Seconds a message is retried before it is given up; retries wait retry_min, doubling up to retry_max.
   deadline: 86400
   retry_min: 5

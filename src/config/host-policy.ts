@@ -1,3 +1,4 @@
+import { globMatch, isGlob } from '../state/glob-match.js';
 import type { Config, HostOverride } from './schema.js';
 
 /** The `hosts` overrides that apply to a host; empty when none does. */
@@ -11,24 +12,15 @@ const NO_OVERRIDE: HostOverride = Object.freeze({});
  */
 export function hostPolicy(config: Pick<Config, 'hosts'>): HostPolicy {
   const exact = new Map<string, HostOverride>();
-  const globs: { pattern: string; regex: RegExp; override: HostOverride }[] = [];
+  const globs: { pattern: string; override: HostOverride }[] = [];
   for (const [pattern, override] of Object.entries(config.hosts)) {
-    if (/[*?]/.test(pattern)) globs.push({ pattern, regex: globToRegExp(pattern), override });
+    if (isGlob(pattern)) globs.push({ pattern, override });
     else exact.set(pattern, override);
   }
   // sort is stable, so equal lengths keep file order.
   globs.sort((a, b) => b.pattern.length - a.pattern.length);
   return (name) => {
     const host = name.toLowerCase();
-    return exact.get(host) ?? globs.find((glob) => glob.regex.test(host))?.override ?? NO_OVERRIDE;
+    return exact.get(host) ?? globs.find((glob) => globMatch(glob.pattern, host))?.override ?? NO_OVERRIDE;
   };
-}
-
-/** `*` is any run of characters, `?` any one; everything else is literal. */
-export function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .split(/([*?])/)
-    .map((part) => (part === '*' ? '.*' : part === '?' ? '.' : part.replace(/[\\^$.|+()[\]{}*?]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${body}$`, 's');
 }

@@ -5,7 +5,9 @@ import { applyEnvOverrides, readEnvOverrides } from './env.js';
 import { ConfigError, describeValue, formatKeyPath, formatProblem, issueProblems } from './errors.js';
 import { makeLocate, nodeWhere } from './origin.js';
 import type { Env } from './paths.js';
+import { plainHttpLoginsWarning } from './plain-http-logins.js';
 import { type Config, configSchema } from './schema.js';
+import { secretsReadableWarning } from './secret-file-mode.js';
 import { unknownKeysInDocument } from './unknown-keys.js';
 
 export { ConfigError };
@@ -66,7 +68,10 @@ export function loadConfig({
   } catch (error) {
     throw new ConfigError([`${path}: cannot read the config file: ${(error as Error).message}`]);
   }
-  return { ...parseConfig(text, { sourceName: path, baseDir: dirname(file), env, home }), source: file };
+  const parsed = parseConfig(text, { sourceName: path, baseDir: dirname(file), env, home });
+  const readable = secretsReadableWarning(file, path, text);
+  const warnings = readable === undefined ? parsed.warnings : [...parsed.warnings, readable];
+  return { ...parsed, warnings, source: file };
 }
 
 /** Validates config text with the environment's overrides; throws ConfigError listing every problem. */
@@ -112,6 +117,8 @@ export function parseConfig(text: string, { sourceName, baseDir, env, home }: Pa
       ),
     );
   }
+  const plainHttp = plainHttpLoginsWarning(result.data);
+  if (plainHttp !== undefined) warnings.push(plainHttp);
   return { config: deepFreeze(result.data), warnings, source: sourceName };
 }
 

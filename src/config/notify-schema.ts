@@ -184,6 +184,8 @@ export function notifySection() {
         group_by: z.string(GROUP_BY).regex(FIELD_NAME, GROUP_BY).nullable().default(null),
         repeat: nonNegativeSeconds().default(0),
         restart_grace: nonNegativeSeconds().default(60),
+        // A host whose first heartbeat already reports warn or fail is a problem like any other.
+        announce_new_problems: flag.default(true),
         deadline: positive('seconds').default(86_400),
         retry_min: positive('seconds').default(5),
         retry_max: positive('seconds').default(300),

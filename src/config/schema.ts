@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { PASSWORD_HASH } from '../auth/passwords.js';
 import { ROLES, USER_NAME, USER_NAME_RULE } from '../auth/users.js';
 import { TSIG_ALGORITHMS } from '../dns/update-types.js';
+import { parseNetwork } from '../ingest/networks.js';
+import { MAX_PATTERN_LENGTH } from '../state/host-pattern.js';
 import { notifySection } from './notify-schema.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
 import { pingKeyIsNoToken, pushPingKey, pushSection } from './push-schema.js';
@@ -178,6 +180,12 @@ export const DEFAULT_UNSIGNED_NETWORKS = [
   'fe80::/10',
 ] as const;
 
+/** One entry of `unsigned_networks`; the problem names the entry, since a list's index is easy to miscount. */
+const unsignedNetwork = z.string('expected a network such as 10.0.0.0/8').superRefine((entry, ctx) => {
+  const network = parseNetwork(entry);
+  if (typeof network === 'string') ctx.addIssue({ code: 'custom', message: `"${entry}": ${network}` });
+});
+
 function journal(ctx: PathContext) {
   const error = 'expected null, a file path, or a map with path, max_bytes and keep';
   const form = z.object(
@@ -214,7 +222,7 @@ export function configSchema(ctx: SchemaContext) {
       max_skew: positive('seconds').default(300),
       // From elsewhere a heartbeat must be signed: the internet cannot create or impersonate hosts.
       unsigned_networks: z
-        .array(nonEmptyString('a network in CIDR form such as 10.0.0.0/8'), 'expected a list of networks')
+        .array(unsignedNetwork, 'expected a list of networks such as 10.0.0.0/8')
         .default([...DEFAULT_UNSIGNED_NETWORKS]),
       limits: limits(),
       api_token: z.string(API_TOKEN).min(16, API_TOKEN).nullable().default(null),
@@ -229,6 +237,17 @@ export function configSchema(ctx: SchemaContext) {
       tls_key: optionalFilePath(ctx),
       hosts: z
         .record(z.string(), hostOverride, 'expected a map of host name or glob to {interval, grace}')
+        .superRefine((entries, ctx) => {
+          // One bound for every glob hbd matches: the longest host name.
+          for (const name of Object.keys(entries)) {
+            if (name.length > MAX_PATTERN_LENGTH)
+              ctx.addIssue({
+                code: 'custom',
+                path: [name],
+                message: `a host name or glob is at most ${MAX_PATTERN_LENGTH} characters, got ${name.length}`,
+              });
+          }
+        })
         .transform(lowerCaseKeys)
         .default({}),
       journal: journal(ctx).default(null),

@@ -1,5 +1,6 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import type { Context, MiddlewareHandler } from 'hono';
 import { parse, serialize } from 'hono/utils/cookie';
 import { LoginLimiter } from '../auth/login-limiter.js';
@@ -7,6 +8,7 @@ import { type Session, SessionStore } from '../auth/sessions.js';
 import type { Config } from '../config/schema.js';
 import { bearerToken, requireBearer, sameSecret } from './bearer.js';
 import { HttpError } from './errors.js';
+import { HSTS } from './tls-options.js';
 
 export const SESSION_COOKIE = 'hbd_session';
 export const CSRF_HEADER = 'X-CSRF-Token';
@@ -180,8 +182,11 @@ export function refuseUpgrade(socket: Duplex, error: HttpError): void {
   // A client that hangs up first must not take hbd down with an unhandled 'error'.
   socket.on('error', () => socket.destroy());
   socket.once('finish', () => socket.destroy());
+  // Like every other HTTPS answer, this one tells the browser to keep to HTTPS.
+  const hsts = socket instanceof TLSSocket ? `Strict-Transport-Security: ${HSTS}\r\n` : '';
   socket.end(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
+      hsts +
       'Connection: close\r\n' +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,

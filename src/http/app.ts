@@ -13,11 +13,14 @@ import { beatsJson } from './beats-json.js';
 import { dashboardRoutes } from './dashboard.js';
 import { HttpError } from './errors.js';
 import { eventJson } from './event-json.js';
-import { parseHostFilter } from './host-filter.js';
 import { hostJson } from './host-json.js';
+import type { HostOrder } from './host-order.js';
+import type { HostSource } from './host-pieces.js';
+import { hostsRoute } from './hosts-route.js';
 import { outboxRoutes } from './outbox-routes.js';
 import { pushRoutes } from './push-routes.js';
 import { silenceRoutes } from './silence-routes.js';
+import type { SnapshotBudget } from './snapshot-budget.js';
 import { uptimeJson, WEEK_MS } from './uptime-json.js';
 
 export interface ApiDeps {
@@ -28,6 +31,15 @@ export interface ApiDeps {
   access: Access;
   startedAt: number;
   onUnexpectedError: (error: unknown) => void;
+  /** What is wrong while hbd still runs (a full disk, say), for /healthz; empty when nothing is. */
+  degraded?: () => string[];
+  /** The hosts in name order, and how each is read: `GET /api/hosts` streams them. */
+  hostOrder: HostOrder;
+  hosts: HostSource;
+  /** Shared with /ws: how many snapshots each client address may take. */
+  snapshotBudget: SnapshotBudget;
+  /** Read on every request, so that a reload applies at once. */
+  limits: () => { snapshots_per_minute: number; client_stall_seconds: number };
   /** The notification engine, for the outbox and channel health. */
   notify?: NotifyEngine;
   /**
@@ -77,35 +89,33 @@ export function createApi(deps: ApiDeps): Hono {
     return slot;
   };
 
-  app.get('/healthz', (c) =>
-    c.json({
+  app.get('/healthz', (c) => {
+    // Still `ok`: hbd hears heartbeats and answers. `degraded` says what it cannot do meanwhile.
+    const degraded = deps.degraded?.() ?? [];
+    return c.json({
       ok: true,
+      ...(degraded.length > 0 ? { degraded } : {}),
       hosts: monitor.table.size,
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
-    }),
-  );
+    });
+  });
 
   app.get('/metrics', async (c) => {
     const body = await deps.metrics.metrics();
     return c.body(body, 200, { 'content-type': deps.metrics.contentType });
   });
 
-  app.get('/api/hosts', (c) => {
-    const filter = parseHostFilter({
-      state: c.req.query('state'),
-      status: c.req.query('status'),
-      name: c.req.query('name'),
-    });
-    const { table } = monitor;
-    const hosts = [];
-    for (const slot of table.slots()) {
-      // Before the host is turned into JSON: a filter usually leaves out most of the fleet.
-      if (filter && !filter(table.names[slot]!, table.getState(slot), table.getStatus(slot))) continue;
-      hosts.push(hostJson(monitor, slot, dnsStatus));
-    }
-    hosts.sort((a, b) => (a.name < b.name ? -1 : 1));
-    return c.json(hosts);
-  });
+  app.get(
+    '/api/hosts',
+    hostsRoute({
+      table: monitor.table,
+      order: deps.hostOrder,
+      source: deps.hosts,
+      budget: deps.snapshotBudget,
+      limits: deps.limits,
+      onUnexpectedError: deps.onUnexpectedError,
+    }),
+  );
 
   app.get('/api/hosts/:name', (c) => {
     const name = c.req.param('name').toLowerCase();

@@ -1,6 +1,8 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { CheckQueue } from '../auth/check-queue.js';
+import { clientKey } from '../auth/login-limiter.js';
 import { verifyPassword } from '../auth/passwords.js';
 import type { Access } from './access.js';
 import { sessionId } from './access.js';
@@ -10,17 +12,21 @@ const WRONG_LOGIN = 'wrong user name or password';
 const LOGIN_FIELDS = ['user', 'password'];
 const MAX_LOGIN_BYTES = 4096;
 /**
- * Password checks running or queued at once. Each holds 32 MiB and a thread of the pool that
- * file and DNS work share; past this a login is turned away rather than queued behind others.
+ * Logins waiting out the delay that failures for their user name impose. The wait holds no
+ * thread, only a timer and a connection, but a flood from many addresses must not pile them up.
  */
-const MAX_PENDING_CHECKS = 8;
+const MAX_DELAYED_LOGINS = 64;
+const BUSY = 'too many logins at once; try again in a second';
 
 /** `/api/session`, `/api/login`, `/api/logout`: open to everyone, whatever `read_access` says. */
 export function authRoutes(access: Access): Hono {
   const app = new Hono();
-  let pendingChecks = 0;
-  /** Addresses and user names with a password check in progress. */
-  const checksUnderWay = new Set<string>();
+  // One scrypt at a time, 16 waiting: each check holds 32 MiB and a thread of the pool that file
+  // reads and zlib share, so a flood of logins can slow only other logins, never the dashboard.
+  const checks = new CheckQueue({ concurrency: 1, maxWaiting: 16 });
+  let delayedLogins = 0;
+  /** Client addresses (an IPv6 /64 as one) with a login under way. */
+  const addressesChecking = new Set<string>();
 
   app.get('/api/session', (c) => {
     const session = access.session(c.req.header('cookie'));
@@ -52,40 +58,36 @@ export function authRoutes(access: Access): Hono {
       const { user, password } = await loginBody(c);
       const address = clientAddress(c);
       // A locked-out attempt is not checked at all: a correct guess must not be told apart from a wrong one.
-      const lockedMs = access.limiter.lockedForMs(address, user);
+      const lockedMs = access.limiter.lockedForMs(address);
       if (lockedMs > 0) {
         const seconds = Math.ceil(lockedMs / 1000);
         return c.json({ error: `too many failed logins; try again in ${seconds} s` }, 429, {
           'Retry-After': String(seconds),
         });
       }
-      if (pendingChecks >= MAX_PENDING_CHECKS) {
-        return c.json({ error: 'too many logins at once; try again in a second' }, 503, {
+      // One login at a time per address: attempts sent together would all pass the lockout test
+      // above before the first failure is counted.
+      const client = clientKey(address);
+      if (addressesChecking.has(client)) {
+        return c.json({ error: 'a login from this address is under way; try again in a second' }, 429, {
           'Retry-After': '1',
         });
       }
-      // One check at a time per address and per user name: attempts sent together would all
-      // pass the lockout test above before the first failure is counted.
-      const checking = [`address ${address}`, `user ${user}`];
-      if (checking.some((key) => checksUnderWay.has(key))) {
-        return c.json(
-          { error: 'a login check for this user or address is under way; try again in a second' },
-          429,
-          {
-            'Retry-After': '1',
-          },
-        );
-      }
+      const delayMs = access.limiter.delayForMs(user);
+      if (delayMs > 0 && delayedLogins >= MAX_DELAYED_LOGINS) return busy(c);
       const entry = Object.hasOwn(users, user) ? users[user] : undefined;
-      pendingChecks++;
-      for (const key of checking) checksUnderWay.add(key);
-      let matches: boolean;
+      addressesChecking.add(client);
+      let matches: boolean | undefined;
       try {
-        matches = await verifyPassword(password, entry?.password);
+        if (delayMs > 0) {
+          delayedLogins++;
+          await sleep(delayMs).finally(() => delayedLogins--);
+        }
+        matches = await checks.tryRun(() => verifyPassword(password, entry?.password));
       } finally {
-        pendingChecks--;
-        for (const key of checking) checksUnderWay.delete(key);
+        addressesChecking.delete(client);
       }
+      if (matches === undefined) return busy(c);
       // A reload during the check may have removed the user or changed the password meanwhile.
       const current = access.config.auth_users;
       const now = Object.hasOwn(current, user) ? current[user] : undefined;
@@ -110,6 +112,14 @@ export function authRoutes(access: Access): Hono {
   });
 
   return app;
+}
+
+function busy(c: Context): Response {
+  return c.json({ error: BUSY }, 503, { 'Retry-After': '1' });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function loginBody(c: Context): Promise<{ user: string; password: string }> {

@@ -2,6 +2,7 @@ import type { DnsStatus } from '../dns/publisher.js';
 import { publishAddresses } from '../state/addresses.js';
 import type { HostRecord } from '../state/host-table.js';
 import type { Monitor } from '../state/monitor.js';
+import type { HostSource } from './host-pieces.js';
 
 /** The API's (and the WebSocket's) view of a host. Times are RFC 3339. */
 export function hostJson(
@@ -37,4 +38,19 @@ export type HostJson = ReturnType<typeof hostJson>;
 
 export function rfc3339(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** The hosts the API and the live feed list, read one at a time by name (see `hostPieces`). */
+export function hostSource(
+  monitor: Monitor,
+  dnsStatus: ((host: string) => DnsStatus | undefined) | undefined,
+  onHostError: (name: string, error: unknown) => void,
+): HostSource {
+  return {
+    json(name) {
+      const slot = monitor.table.find(name);
+      return slot < 0 ? undefined : hostJson(monitor, slot, dnsStatus);
+    },
+    onHostError,
+  };
 }

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { signingKey, verifySignature } from '../protocol/sign.js';
 import type { DropReason, Heartbeat } from '../protocol/types.js';
+import { NetworkList } from './networks.js';
 
 export type AuthMode = 'off' | 'optional' | 'required';
 
@@ -13,6 +14,8 @@ export interface GatekeeperOptions {
   keys: Readonly<Record<string, KeyEntry>>;
   /** Allowed clock skew of a signed heartbeat's `ts`, seconds. */
   maxSkew: number;
+  /** Networks (CIDR) whose unsigned heartbeats are accepted; from elsewhere a key is required. */
+  unsignedNetworks: readonly string[];
 }
 
 export type Admission = { ok: true; signed: boolean } | { ok: false; reason: DropReason; detail: string };
@@ -20,49 +23,58 @@ export type Admission = { ok: true; signed: boolean } | { ok: false; reason: Dro
 const ACCEPT_SIGNED: Admission = { ok: true, signed: true };
 const ACCEPT_UNSIGNED: Admission = { ok: true, signed: false };
 
-/**
- * Decides whether a well-formed heartbeat may change state: signature, clock skew
- * and replay. A host that has a key (its own or `*`) is accepted only signed;
- * `required` accepts only signed heartbeats; `off` ignores signatures.
- */
 /** A host's keys, prepared for verification: by key id, and all of them for heartbeats that name none. */
 interface PreparedKeys {
   byId: ReadonlyMap<string, KeyObject> | undefined;
   all: readonly KeyObject[];
 }
 
+/**
+ * Decides whether a well-formed heartbeat may change state: signature, clock skew,
+ * replay and source network. A host that has a key (its own or `*`) is accepted only
+ * signed; `required` accepts only signed heartbeats; `off` ignores signatures (every
+ * heartbeat counts as unsigned). An unsigned heartbeat is accepted only from
+ * `unsignedNetworks`, whatever `auth` says: outside them, nothing unsigned creates or
+ * moves a host.
+ */
 export class Gatekeeper {
   readonly #auth: AuthMode;
   readonly #maxSkew: number;
   readonly #keys: ReadonlyMap<string, PreparedKeys>;
   readonly #everyHost: PreparedKeys | undefined;
+  readonly #unsignedNetworks: NetworkList;
 
   constructor(options: GatekeeperOptions) {
     this.#auth = options.auth;
     this.#maxSkew = options.maxSkew;
     this.#keys = new Map(Object.entries(options.keys).map(([host, entry]) => [host, prepare(entry)]));
     this.#everyHost = this.#keys.get('*');
+    this.#unsignedNetworks = new NetworkList(options.unsignedNetworks);
   }
 
   /**
    * `lastTs`: the `ts` of this host's last accepted signed heartbeat, if any.
-   * `nowSeconds`: the receiver's wall clock.
+   * `nowSeconds`: the receiver's wall clock. `source`: the datagram's source address.
    */
-  admit(hb: Heartbeat, lastTs: number | undefined, nowSeconds: number): Admission {
+  admit(hb: Heartbeat, lastTs: number | undefined, nowSeconds: number, source: string): Admission {
     const auth = this.#auth;
     const maxSkew = this.#maxSkew;
-    if (auth === 'off') return ACCEPT_UNSIGNED;
+    if (auth === 'off') return this.#unsigned(source, 'unsigned', ' (auth is off: no signature counts)');
     const entry = this.#keys.get(hb.host) ?? this.#everyHost;
     if (hb.signature === undefined) {
       if (entry !== undefined)
         return reject('unsigned', `host "${hb.host}" has a key: heartbeats must be signed`);
       if (auth === 'required') return reject('unsigned', 'auth is required: heartbeats must be signed');
-      return ACCEPT_UNSIGNED;
+      return this.#unsigned(source, 'unsigned', '');
     }
     if (entry === undefined) {
       if (auth === 'required') return reject('auth', `no key is configured for host "${hb.host}"`);
       // Signed, but hbd has nothing to check it with: it counts as unsigned, as auth allows.
-      return ACCEPT_UNSIGNED;
+      return this.#unsigned(
+        source,
+        'auth',
+        ` (there is no key for host "${hb.host}" to check its signature)`,
+      );
     }
     if (!verifiesWith(entry, hb)) {
       const unknownId = hb.keyId !== undefined && entry.byId !== undefined && !entry.byId.has(hb.keyId);
@@ -79,6 +91,12 @@ export class Gatekeeper {
       return reject('replay', `ts ${hb.ts} is not after the last accepted ${lastTs}`);
     }
     return ACCEPT_SIGNED;
+  }
+
+  /** Accepts a heartbeat as unsigned if its source may send unsigned ones. */
+  #unsigned(source: string, reason: DropReason, why: string): Admission {
+    if (this.#unsignedNetworks.has(source)) return ACCEPT_UNSIGNED;
+    return reject(reason, `from ${source}: a key is required outside unsigned_networks${why}`);
   }
 }
 

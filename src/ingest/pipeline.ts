@@ -4,12 +4,17 @@ import type { Clock } from '../state/clock.js';
 import type { Monitor } from '../state/monitor.js';
 import type { DropLog } from './drop-log.js';
 import type { Gatekeeper } from './gatekeeper.js';
+import type { HostLimits } from './host-limits.js';
 import type { IngestStats } from './stats.js';
 
-/** datagram → decode → admit → state. Synchronous, so each datagram is fully applied or fully dropped. */
+/**
+ * datagram → decode → admit → limits → state. Synchronous, so each datagram is fully
+ * applied or fully dropped.
+ */
 export class IngestPipeline {
   readonly stats: IngestStats;
   #gatekeeper: Gatekeeper;
+  readonly #limits: HostLimits;
   readonly #monitor: Monitor;
   readonly #clock: Clock;
   readonly #dropLog: DropLog;
@@ -17,12 +22,15 @@ export class IngestPipeline {
   constructor(deps: {
     stats: IngestStats;
     gatekeeper: Gatekeeper;
+    /** Reconfigured in place on reload, so the minute's count of new hosts carries over. */
+    limits: HostLimits;
     monitor: Monitor;
     clock: Clock;
     dropLog: DropLog;
   }) {
     this.stats = deps.stats;
     this.#gatekeeper = deps.gatekeeper;
+    this.#limits = deps.limits;
     this.#monitor = deps.monitor;
     this.#clock = deps.clock;
     this.#dropLog = deps.dropLog;
@@ -45,10 +53,25 @@ export class IngestPipeline {
       hb,
       this.#monitor.lastSignedTs(hb.host),
       this.#clock.wall() / 1000,
+      source,
     );
     if (!admission.ok) {
       this.#drop(admission.reason, admission.detail, source);
       return;
+    }
+    const tooLarge = this.#limits.contentRefusal(hb, datagram.length);
+    if (tooLarge !== undefined) {
+      this.#drop('limit', tooLarge, source);
+      return;
+    }
+    // A heartbeat signed with a configured key is the operator's own host: never held back.
+    const { table } = this.#monitor;
+    if (!admission.signed && table.find(hb.host) < 0) {
+      const refused = this.#limits.newHostRefusal(hb.host, table.size, this.#clock.mono());
+      if (refused !== undefined) {
+        this.#drop('limit', refused, source);
+        return;
+      }
     }
     this.stats.accepted++;
     this.#monitor.beat(hb, source, admission.signed);

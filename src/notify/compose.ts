@@ -1,3 +1,4 @@
+import { escapeControlCharacters } from '../inert-text.js';
 import { formatDuration } from '../state/format-duration.js';
 import type { Notification, NotificationKind, NotifiedHost } from './types.js';
 
@@ -45,7 +46,9 @@ const NOTIFICATION_KIND: Record<ItemKind, NotificationKind> = {
 /** Turns the items of one group into one message: short for push services, with full `details`. */
 export function compose(items: readonly Item[], options: { dedupKey: string; group: string }): Notification {
   if (items.length === 0) throw new RangeError('a message needs at least one item');
-  const prefix = options.group ? `[${options.group}] ` : '';
+  // The group is a host field's value, text from a heartbeat like msg: its control characters
+  // are escaped, so that no title can break a log line, a header or a chat post.
+  const prefix = options.group ? `[${escapeControlCharacters(options.group)}] ` : '';
   const single = items.length === 1 ? items[0] : undefined;
   const title = prefix + (single ? singleTitle(single) : groupTitle(items));
   const body = single ? describe(single) : groupBody(items);
@@ -163,7 +166,7 @@ export function describe(item: Item): string {
     default:
       break;
   }
-  const said = item.msg ? `, "${item.msg}"` : '';
+  const said = item.msg ? `, "${escapeControlCharacters(item.msg)}"` : '';
   lines.push(`Last status ${item.status}${said}; address ${item.addr}.`);
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { errorMessage } from '../error-message.js';
+import { clip, ERROR_TEXT_LIMIT } from './http.js';
 import type { DeliveryReceipt, Notification, Notifier } from './types.js';
 import { NotifyError } from './types.js';
 
@@ -118,7 +119,7 @@ function classify(error: unknown): NotifyError {
   if (responseCode !== undefined && responseCode >= 400 && responseCode < 600) {
     // The server's own words explain a refusal best (535 auth failed, 550 no such mailbox).
     const text = typeof fields.response === 'string' ? fields.response : message;
-    return new NotifyError(EMAIL_CHANNEL, text, {
+    return new NotifyError(EMAIL_CHANNEL, clip(text, ERROR_TEXT_LIMIT), {
       retryable: responseCode < 500,
       status: responseCode,
       cause: error,

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
-import type { HostEvent } from '../state/events.js';
+import { type HostEvent, STATUS_FLAPPING } from '../state/events.js';
 import type { HostRecord } from '../state/host-table.js';
 import type { NewMessage, NotifiedHost, OutboxMessage, OutboxStore, Trigger } from '../store/outbox-store.js';
 import { type ChannelStats, ChannelWorker, type DeliveryPolicy } from './channel-worker.js';
 import { compose, formatWallTime, type Item } from './compose.js';
 import { FlapDetector, type FlapPolicy } from './flapping.js';
-import { IsolationGuard, type IsolationPolicy } from './isolation.js';
+import { type EstablishedHosts, FleetIsolation, type IsolationPolicy, type Tripped } from './isolation.js';
 import { triggersFor } from './triggers.js';
 import type { Notification, Notifier } from './types.js';
 
@@ -25,6 +25,8 @@ export interface NotifySettings {
   /** After hosts are heard again, how long to wait before announcing those still down. */
   isolationSettleMs: number;
   flapping: FlapPolicy | null;
+  /** A host whose first heartbeat already reports warn or fail is announced. */
+  announceNewProblems: boolean;
 }
 
 export interface NotifyEngineOptions {
@@ -34,8 +36,13 @@ export interface NotifyEngineOptions {
   silences: { matching(host: string, at?: number): unknown };
   /** The host as it is now; undefined once forgotten. */
   host(name: string): HostRecord | undefined;
-  /** Hosts that are expected to beat (not `left`). */
-  knownHosts(): number;
+  /** Established hosts that are expected to beat (not `left`), all and signed: the isolation guard's base. */
+  knownHosts(): EstablishedHosts;
+  /**
+   * Whether the host has beaten often enough, over long enough, to count for the isolation guard
+   * (see `Monitor`): a host anyone can make by sending one datagram must not hold the others' messages.
+   */
+  isEstablished(name: string): boolean;
   now: () => number;
   log: Logger;
 }
@@ -89,20 +96,20 @@ export class NotifyEngine {
   readonly #held = new Map<string, Trigger[]>();
   readonly #notified = new Map<string, NotifiedHost>();
   readonly #flaps: FlapDetector | undefined;
-  readonly #isolation: IsolationGuard | undefined;
+  readonly #isolation: FleetIsolation | undefined;
   readonly #graceEndsAt: number;
   #graceTimer: NodeJS.Timeout | undefined;
   #flushTimer: NodeJS.Timeout | undefined;
   #isolationTimer: NodeJS.Timeout | undefined;
   #tick: NodeJS.Timeout | undefined;
-  #knownHosts = { count: 0, at: Number.NEGATIVE_INFINITY };
+  #knownHosts = { count: { all: 0, signed: 0 } as EstablishedHosts, at: Number.NEGATIVE_INFINITY };
   #stopped = false;
 
   constructor(options: NotifyEngineOptions) {
     this.#options = options;
     this.#settings = options.settings;
     this.#flaps = options.settings.flapping ? new FlapDetector(options.settings.flapping) : undefined;
-    this.#isolation = options.settings.isolation ? new IsolationGuard(options.settings.isolation) : undefined;
+    this.#isolation = options.settings.isolation ? new FleetIsolation(options.settings.isolation) : undefined;
     this.#graceEndsAt = options.now() + options.settings.restartGraceMs;
     for (const notifier of options.channels) {
       this.#workers.set(
@@ -161,6 +168,7 @@ export class NotifyEngine {
         host: this.#options.host,
         previousStateChange: (host, before) => this.#options.outbox.previousStateChange(host, before),
         groupBy: this.#settings.groupBy,
+        rules: { announceNewProblems: this.#settings.announceNewProblems },
       }),
     );
     for (const trigger of triggers) {
@@ -174,7 +182,7 @@ export class NotifyEngine {
   eventCommitted(event: HostEvent): void {
     // A host coming back is proof that hbd can hear again; while isolated every host is late
     // or down, so whoever is heard first makes such a transition.
-    if (event.kind === 'state' && event.to === 'up') this.#heard();
+    if (event.kind === 'state' && event.to === 'up') this.#heard(event.host);
     if (event.kind === 'forget') this.#forget(event.host);
     const triggers = this.#uncommitted.get(event.id);
     if (!triggers) return;
@@ -182,8 +190,10 @@ export class NotifyEngine {
     for (const trigger of triggers) this.#accept(trigger, true);
   }
 
-  #heard(): void {
-    if (!this.#isolation?.isolated || this.#isolationTimer) return;
+  #heard(host: string): void {
+    if (!this.#isolation?.isolated) return;
+    this.#isolation.heard(this.#options.host(host)?.signed ?? false);
+    if (this.#isolationTimer) return;
     this.#isolationTimer = setTimeout(() => {
       this.#isolationTimer = undefined;
       this.#endIsolation();
@@ -223,12 +233,18 @@ export class NotifyEngine {
           },
         });
       }
-      if (trigger.kind === 'down' && this.#isolation?.wentSilent(trigger.at, this.#knownHostCount())) {
-        this.#startIsolation();
-      }
+      if (trigger.kind === 'down') this.#countSilence(trigger);
     }
     const group = this.#group(trigger.detail.group);
     group.triggers.push(trigger);
+  }
+
+  /** An established host went silent: perhaps one of many, which would mean hbd is isolated. */
+  #countSilence(trigger: Trigger): void {
+    if (!this.#isolation || !this.#options.isEstablished(trigger.host)) return;
+    const signed = this.#options.host(trigger.host)?.signed ?? false;
+    const tripped = this.#isolation.wentSilent(trigger.at, signed, this.#knownHostCount());
+    if (tripped) this.#startIsolation(tripped);
   }
 
   #group(key: string): Group {
@@ -301,7 +317,7 @@ export class NotifyEngine {
       if (lastState?.kind === 'down') {
         if (current?.state !== 'down' || after.downAt !== null) {
           // It is back already (its "up" is in this group), or its down was announced before.
-        } else if (holding || this.#isolation?.isolated) {
+        } else if (holding || this.#isolation?.holds(current.signed)) {
           held.push(lastState);
         } else if (!muted && !this.#flaps?.isFlapping(host)) {
           items.push({ ...itemBase(lastState), ...fromHost(current), kind: 'down' });
@@ -316,7 +332,14 @@ export class NotifyEngine {
         }
       }
 
-      if (lastStatus && current) {
+      if (lastStatus?.detail.to === STATUS_FLAPPING && current) {
+        // A status flapping episode: one message for it, not one per change (nor held: it is
+        // made of heartbeats heard, not of a silence a restart could explain).
+        if (after.status !== STATUS_FLAPPING && !muted) {
+          items.push({ ...itemBase(lastStatus), ...fromHost(current), kind: 'flapping' });
+          after.status = STATUS_FLAPPING;
+        }
+      } else if (lastStatus && current) {
         const problem = current.status === 'warn' || current.status === 'fail';
         if (problem && after.status !== current.status) {
           if (holding) held.push(lastStatus);
@@ -383,21 +406,26 @@ export class NotifyEngine {
     return this.#notified.get(host) ?? { host, downAt: null, status: null, remindedAt: null };
   }
 
-  /** The held problems go back into their groups; deciding them then checks they still hold. */
+  /**
+   * The held problems go back into their groups; deciding them then checks they still hold. Those
+   * of hosts the isolation guard still holds stay (a signed host's never wait for unsigned ones).
+   */
   #releaseHeld(): void {
     this.#graceTimer = undefined;
-    if (this.#stopped || this.#isolation?.isolated || this.#options.now() < this.#graceEndsAt) return;
-    const held = [...this.#held.values()].flat();
-    this.#held.clear();
-    for (const trigger of held) this.#group(trigger.detail.group).triggers.push(trigger);
+    if (this.#stopped || this.#options.now() < this.#graceEndsAt) return;
+    for (const [host, triggers] of [...this.#held]) {
+      if (this.#isolation?.holds(this.#options.host(host)?.signed ?? false)) continue;
+      this.#held.delete(host);
+      for (const trigger of triggers) this.#group(trigger.detail.group).triggers.push(trigger);
+    }
   }
 
-  #startIsolation(): void {
+  #startIsolation(tripped: Tripped): void {
     const guard = this.#isolation!;
-    const known = this.#knownHostCount();
     const now = this.#options.now();
+    const hosts = tripped.signedOnly ? 'signed hosts' : 'hosts';
     this.#options.log.warn(
-      { silent: guard.recentlySilent, known },
+      { silent: tripped.silent, known: tripped.known, signedOnly: tripped.signedOnly },
       'so many hosts went silent at once that hbd may be isolated; holding per-host messages',
     );
     this.#announceSafely({
@@ -405,9 +433,9 @@ export class NotifyEngine {
       kind: 'isolated',
       title: 'hbd may be isolated',
       body:
-        `${guard.recentlySilent} of ${known} hosts went silent within ${Math.round(guard.windowMs / 1000)} s ` +
-        `(by ${formatWallTime(now)}). hbd's own network may be down, so no host is reported down yet: ` +
-        'per-host messages are held until hosts are heard again.',
+        `${tripped.silent} of ${tripped.known} established ${hosts} went silent within ` +
+        `${Math.round(guard.windowMs / 1000)} s (by ${formatWallTime(now)}). hbd's own network may be down, ` +
+        'so no host is reported down yet: per-host messages are held until hosts are heard again.',
       hosts: [],
       at: now,
       resolves: false,
@@ -416,7 +444,8 @@ export class NotifyEngine {
 
   #endIsolation(): void {
     if (this.#stopped || !this.#isolation?.isolated) return;
-    this.#isolation.end();
+    // Still isolated for signed hosts (only unsigned ones were heard): nothing is over yet.
+    if (!this.#isolation.settle()) return;
     const now = this.#options.now();
     const stillDown = [...this.#held.keys()].filter((host) => this.#options.host(host)?.state === 'down');
     this.#announceSafely({
@@ -535,7 +564,7 @@ export class NotifyEngine {
     return this.#settings.groupBy ? (host.fields[this.#settings.groupBy] ?? '') : '';
   }
 
-  #knownHostCount(): number {
+  #knownHostCount(): EstablishedHosts {
     const now = this.#options.now();
     if (now - this.#knownHosts.at > TICK_MS)
       this.#knownHosts = { count: this.#options.knownHosts(), at: now };

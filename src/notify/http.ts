@@ -9,7 +9,7 @@ import { NotifyError } from './types.js';
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /** How much of a provider's error answer ends up in the reason; enough for its message, not a whole HTML page. */
-const ERROR_TEXT_LIMIT = 300;
+export const ERROR_TEXT_LIMIT = 300;
 
 export interface HttpRequest {
   channel: string;

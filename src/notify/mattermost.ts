@@ -3,6 +3,7 @@
  * 200 "ok" and gives no post id back.
  */
 
+import { inertChatText } from './chat-text.js';
 import { clip, postJson } from './http.js';
 import type { DeliveryReceipt, Notification, Notifier } from './types.js';
 
@@ -46,11 +47,14 @@ export default function createMattermost(options: MattermostOptions): Notifier {
   };
 }
 
-/** Bold title, then the body; both escaped, since host names like web_1_a would otherwise turn italic. */
+/**
+ * Bold title, then the body; both escaped, since host names like web_1_a would otherwise turn
+ * italic, and made inert, since `@channel` in a host's message would otherwise alert everyone.
+ */
 export function formatText(notification: Pick<Notification, 'title' | 'body'>): string {
   const title = `**${escapeMarkdown(notification.title)}**`;
   const body = notification.body.trim();
-  return clip(body ? `${title}\n${escapeMarkdown(body)}` : title, MATTERMOST_TEXT_LIMIT);
+  return clip(inertChatText(body ? `${title}\n${escapeMarkdown(body)}` : title), MATTERMOST_TEXT_LIMIT);
 }
 
 export function escapeMarkdown(text: string): string {

@@ -10,6 +10,7 @@ export function notifySettingsOf(config: Pick<Config, 'notify' | 'interval' | 'g
     groupBy: notify.group_by,
     repeatMs: ms(notify.repeat),
     restartGraceMs: ms(notify.restart_grace),
+    announceNewProblems: notify.announce_new_problems,
     deadlineMs: ms(notify.deadline),
     delivery: {
       concurrency: notify.concurrency,

@@ -9,7 +9,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { type HttpResponse, postJson } from './http.js';
+import { inertChatText } from './chat-text.js';
+import { clip, ERROR_TEXT_LIMIT, type HttpResponse, postJson } from './http.js';
 import { type DeliveryReceipt, type Notification, type Notifier, NotifyError } from './types.js';
 
 export const SIGNAL_CHANNEL = 'signal';
@@ -180,7 +181,13 @@ function fromJsonRpc(response: HttpResponse): DeliveryReceipt {
     const retryable =
       code !== undefined &&
       (code === RPC_INTERNAL_ERROR || code === RPC_IO_ERROR || (code <= -32000 && code >= -32099));
-    throw new NotifyError(SIGNAL_CHANNEL, `JSON-RPC error ${code ?? '?'}: ${message}`, { retryable });
+    throw new NotifyError(
+      SIGNAL_CHANNEL,
+      `JSON-RPC error ${code ?? '?'}: ${clip(message, ERROR_TEXT_LIMIT)}`,
+      {
+        retryable,
+      },
+    );
   }
   const result = isObject(json.result) ? json.result : {};
   const results = parseResults(result.results);
@@ -205,9 +212,11 @@ export default function createSignal(options: SignalOptions): Notifier {
   const timeoutMs = options.timeout_ms;
 
   async function send(notification: Notification, signal?: AbortSignal): Promise<DeliveryReceipt> {
-    // Signal has no subject line: the title leads, then the body.
-    const message =
-      notification.body.trim() === '' ? notification.title : `${notification.title}\n\n${notification.body}`;
+    // Signal has no subject line: the title leads, then the body. Made inert like every chat
+    // channel's text (Signal's own mentions are not text, but the rule is one for all).
+    const message = inertChatText(
+      notification.body.trim() === '' ? notification.title : `${notification.title}\n\n${notification.body}`,
+    );
     const common = { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal ? { signal } : {}) };
     if (api === 'rest') {
       const response = await postJson(

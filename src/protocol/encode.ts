@@ -48,15 +48,14 @@ export function encodeHeartbeat(input: HeartbeatInput, options: EncodeOptions = 
   const bytes = Buffer.from(text, 'utf8');
   if (!options.zlib) {
     if (bytes.length > MAX_DATAGRAM_BYTES) {
-      throw new Error(
-        `heartbeat is ${bytes.length} bytes, over the ${MAX_DATAGRAM_BYTES}-byte limit (zlib may help)`,
-      );
+      throw new Error(`heartbeat is ${bytes.length} bytes, over the ${MAX_DATAGRAM_BYTES}-byte limit`);
     }
     return bytes;
   }
+  // Compression saves bandwidth; it never buys a bigger heartbeat.
   if (bytes.length > MAX_INFLATED_BYTES) {
     throw new Error(
-      `heartbeat is ${bytes.length} bytes, over the ${MAX_INFLATED_BYTES}-byte limit of compressed ones`,
+      `heartbeat is ${bytes.length} bytes, over the ${MAX_INFLATED_BYTES}-byte limit (compressed or not)`,
     );
   }
   const compressed = deflateSync(bytes, { level: 9 });

@@ -1,6 +1,7 @@
 import type { Bus } from '../bus.js';
 import type { BeatLog } from '../store/beat-log.js';
 import type { Store } from '../store/store.js';
+import { type WriteFailure, WriteRetry } from '../store/write-retry.js';
 import type { HostEvent } from './events.js';
 import type { HostRecord, HostTable, HostTiming } from './host-table.js';
 import type { ChangeSink } from './monitor.js';
@@ -19,8 +20,33 @@ export interface CommitterOptions {
    * event loop (and so the UDP socket) keeps at least two thirds of the time.
    */
   maxTimingRowsPerCommit?: number;
-  onError: (error: unknown) => void;
+  /**
+   * The store refuses writes: told at the first failure and then at most once a minute, with
+   * what waits in memory meanwhile (retries back off from 1 s to a minute, whatever comes in).
+   */
+  onError: (error: unknown, backlog: StoreBacklog) => void;
+  /** The store took everything again after failing; `backlog` is what waited at the last failure. */
+  onRecovered?: (outage: WriteFailure & { backlog: StoreBacklog }) => void;
+  /** Most events kept in memory while the store fails; past it the oldest are dropped and counted. */
+  maxPendingEvents?: number;
+  /** How retries are paced; a test can pass a faster one. */
+  retry?: WriteRetry;
 }
+
+/** What waits in memory for the store. */
+export interface StoreBacklog {
+  events: number;
+  /** Hosts whose row (whole or timing) is not stored yet. */
+  hosts: number;
+  /** Events dropped since the store started to fail, past `maxPendingEvents`. */
+  droppedEvents: number;
+}
+
+/**
+ * Events kept while the store fails: about 25 MB. Hosts need no bound of their own: a pending
+ * host is a slot of the host table, which `limits.max_hosts` bounds.
+ */
+export const MAX_PENDING_EVENTS = 100_000;
 
 /**
  * Write-behind between the state machine and the store, with group commit.
@@ -43,7 +69,12 @@ export class Committer implements ChangeSink {
   readonly #beatLog: BeatLog | undefined;
   readonly #flushIntervalMs: number;
   readonly #maxTimingRows: number;
-  readonly #onError: (error: unknown) => void;
+  readonly #onError: (error: unknown, backlog: StoreBacklog) => void;
+  readonly #onRecovered: ((outage: WriteFailure & { backlog: StoreBacklog }) => void) | undefined;
+  readonly #maxPendingEvents: number;
+  readonly #retry: WriteRetry;
+  #droppedEvents = 0;
+  #lastBacklog: StoreBacklog | undefined;
   readonly #commitHooks: ((events: readonly HostEvent[]) => void)[] = [];
 
   /** Slots to store whole at the next commit. */
@@ -60,6 +91,7 @@ export class Committer implements ChangeSink {
   #immediate: NodeJS.Immediate | undefined;
   #timer: NodeJS.Timeout | undefined;
   #drainTimer: NodeJS.Timeout | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: CommitterOptions) {
@@ -70,6 +102,19 @@ export class Committer implements ChangeSink {
     this.#flushIntervalMs = options.flushIntervalMs ?? 1000;
     this.#maxTimingRows = options.maxTimingRowsPerCommit ?? 500;
     this.#onError = options.onError;
+    this.#onRecovered = options.onRecovered;
+    this.#maxPendingEvents = options.maxPendingEvents ?? MAX_PENDING_EVENTS;
+    this.#retry = options.retry ?? new WriteRetry();
+  }
+
+  /** Since when, and why, the store refuses writes; undefined while it takes them. */
+  get storeFailure(): WriteFailure | undefined {
+    return this.#retry.failure;
+  }
+
+  /** Since when, and why, the beat log cannot be written; undefined while it can. */
+  get beatLogFailure(): WriteFailure | undefined {
+    return this.#beatLog?.failure;
   }
 
   /** Runs inside every commit that stores events, so derived rows are stored atomically with them. */
@@ -94,6 +139,13 @@ export class Committer implements ChangeSink {
   }
 
   recordEvent(event: Omit<HostEvent, 'id'>): void {
+    // Only reachable while the store fails: memory stays bounded, and the newest events,
+    // which say how the fleet is now, are the ones kept.
+    if (this.#events.length >= this.#maxPendingEvents) {
+      const dropped = Math.max(1, Math.floor(this.#maxPendingEvents / 10));
+      this.#events.splice(0, dropped);
+      this.#droppedEvents += dropped;
+    }
     this.#events.push(event);
     this.#commitSoon();
   }
@@ -101,29 +153,57 @@ export class Committer implements ChangeSink {
   /**
    * Stores the transitions and content changes of this turn now rather than at its end,
    * so whoever reads the state next also finds its events stored. Timing rows keep
-   * their cycle. Returns false if the store failed (it all stays pending).
+   * their cycle. Returns false if the store failed, or is failing and its retry is not due
+   * (it all stays pending).
    */
   commitPending(): boolean {
     if (this.#content.size === 0 && this.#deletes.length === 0 && this.#events.length === 0) return true;
     return this.#commit(false);
   }
 
-  /** Stores everything pending, now. Returns false if the store failed (it all stays pending). */
+  /**
+   * Stores everything pending, now. Returns false if the store failed, or is failing and its
+   * retry is not due (it all stays pending).
+   */
   flushAll(): boolean {
+    return this.#flushAll(false);
+  }
+
+  /** Final flush, tried even while the store fails; afterwards nothing is scheduled. */
+  close(): void {
+    this.#closed = true;
+    const stored = this.#flushAll(true);
+    this.#cancelScheduled();
+    this.#beatLog?.close(stored);
+    if (!stored) {
+      // Past the once-a-minute rule on purpose: this is the last word, and it is about lost data.
+      const backlog = this.#backlog();
+      this.#onError(
+        new Error(
+          `closing with ${backlog.events} events and ${backlog.hosts} hosts' changes not stored ` +
+            '(the beat log keeps what it could write of their timing)',
+          { cause: this.#retry.failure?.lastError },
+        ),
+        backlog,
+      );
+    }
+  }
+
+  #flushAll(force: boolean): boolean {
     this.#cancelScheduled();
     while (this.#hasWork()) {
       this.#startCycle();
-      if (!this.#commit(true)) return false;
+      if (!this.#commit(true, force)) return false;
     }
     return true;
   }
 
-  /** Final flush; afterwards nothing is scheduled. */
-  close(): void {
-    this.#closed = true;
-    const stored = this.flushAll();
-    this.#cancelScheduled();
-    this.#beatLog?.close(stored);
+  #backlog(): StoreBacklog {
+    return {
+      events: this.#events.length,
+      hosts: this.#content.size + this.#timing.size + (this.#draining.length - this.#drained),
+      droppedEvents: this.#droppedEvents,
+    };
   }
 
   #hasWork(): boolean {
@@ -159,8 +239,11 @@ export class Committer implements ChangeSink {
     return this.#beatLog !== undefined && !this.#beatLog.empty;
   }
 
-  /** One transaction: whole hosts, events, deletions, and with `takeSlice` the next slice of the cycle. */
-  #commit(takeSlice: boolean): boolean {
+  /**
+   * One transaction: whole hosts, events, deletions, and with `takeSlice` the next slice of the
+   * cycle. While the store fails, only an attempt whose retry is due (or a `force`d one) reaches it.
+   */
+  #commit(takeSlice: boolean, force = false): boolean {
     // A pending cycle timer stays: an urgent commit every turn must not keep postponing it.
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#immediate = undefined;
@@ -171,6 +254,10 @@ export class Committer implements ChangeSink {
       : new Int32Array(0);
     let stored: HostEvent[] = [];
     if (slice.length > 0 || this.#content.size > 0 || this.#deletes.length > 0 || this.#events.length > 0) {
+      if (!force && !this.#retry.due()) {
+        this.#retryLater();
+        return false;
+      }
       const upserts: HostRecord[] = [];
       for (const slot of this.#content) {
         if (this.#table.isLive(slot)) upserts.push(this.#table.record(slot));
@@ -188,9 +275,16 @@ export class Committer implements ChangeSink {
         );
       } catch (error) {
         // Keep it all for the next attempt; events stay unpublished until they are stored.
-        this.#onError(error);
-        if (!this.#closed) this.#cycleLater();
+        this.#lastBacklog = this.#backlog();
+        if (this.#retry.failed(error)) this.#onError(error, this.#lastBacklog);
+        this.#retryLater();
         return false;
+      }
+      const outage = this.#retry.succeeded();
+      if (outage) {
+        const backlog = this.#lastBacklog ?? this.#backlog();
+        this.#droppedEvents = 0;
+        this.#onRecovered?.({ ...outage, backlog });
       }
       this.#content = new Set();
       this.#deletes = [];
@@ -238,6 +332,17 @@ export class Committer implements ChangeSink {
     this.#timer.unref();
   }
 
+  /** After a failure: one attempt when the retry is due, whatever arrives meanwhile. */
+  #retryLater(): void {
+    if (this.#retryTimer || this.#closed) return;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#startCycle();
+      this.#commit(true, true);
+    }, this.#retry.waitMs());
+    this.#retryTimer.unref();
+  }
+
   #drainLater(pauseMs: number): void {
     if (this.#drainTimer || this.#closed) return;
     this.#drainTimer = setTimeout(() => {
@@ -251,8 +356,10 @@ export class Committer implements ChangeSink {
     if (this.#immediate) clearImmediate(this.#immediate);
     if (this.#timer) clearTimeout(this.#timer);
     if (this.#drainTimer) clearTimeout(this.#drainTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#immediate = undefined;
     this.#timer = undefined;
     this.#drainTimer = undefined;
+    this.#retryTimer = undefined;
   }
 }

@@ -11,11 +11,19 @@ export type HostState = (typeof HOST_STATES)[number];
 
 /**
  * - state: the host moved between up/late/down/left (from is null for a new host)
- * - status: the status it reports changed between ok/warn/fail
+ * - status: the status it reports changed between ok/warn/fail; a host changing too often is
+ *   stored as one episode: `to` is STATUS_FLAPPING, and the event that ends it has it as `from`
  * - forget: the host was removed by an operator
  * - dns: its records were published (from/to: the addresses), or an update failed
  */
 export type HostEventKind = 'state' | 'status' | 'forget' | 'dns';
+
+/**
+ * The status of a host whose status changes too often to store each change (`limits.
+ * status_flap_threshold` within `limits.status_flap_window`), in the history only: the table and
+ * the API always have the exact status.
+ */
+export const STATUS_FLAPPING = 'flapping';
 
 /** A transition. Stored before anyone is told about it, so a reported event is never lost. */
 export interface HostEvent {

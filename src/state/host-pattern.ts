@@ -1,6 +1,9 @@
-import { globToRegExp } from '../config/host-policy.js';
+import { globMatch, isGlob } from './glob-match.js';
 
-/** The longest host name: one of the DNS's. */
+/**
+ * The longest host name: one of the DNS's. Also the bound on a glob, wherever one comes from
+ * (`?name=`, a silence, `hosts:` in the config), which keeps one match at most 253 × 253 steps.
+ */
 export const MAX_PATTERN_LENGTH = 253;
 const PATTERN_CHARACTERS = /^[a-z0-9._*?-]+$/;
 
@@ -25,7 +28,6 @@ export function checkHostPattern(value: unknown, what = 'pattern'): string {
 
 /** Whether a (lower-case) host name matches a pattern that `checkHostPattern` let through. */
 export function hostMatcher(pattern: string): (host: string) => boolean {
-  if (!/[*?]/.test(pattern)) return (host) => host === pattern;
-  const regex = globToRegExp(pattern);
-  return (host) => regex.test(host);
+  if (!isGlob(pattern)) return (host) => host === pattern;
+  return (host) => globMatch(pattern, host);
 }

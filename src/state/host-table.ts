@@ -68,6 +68,16 @@ export class HostTable {
   every = new Float32Array(0);
   received = new Uint32Array(0);
   lost = new Uint32Array(0);
+  /**
+   * Heartbeats heard since the host appeared (or since hbd started, for a restored host); counting
+   * stops once the host is established, so a byte is enough.
+   */
+  beatsHeard = new Uint8Array(0);
+  /**
+   * 1 once the host has shown it is a real, regularly beating host (see `Monitor`): only such
+   * hosts count for the isolation guard, so hosts that beat once cannot make hbd hold messages.
+   */
+  established = new Uint8Array(0);
   /** Per-host `interval`/`grace` from the config's `hosts:` section (NaN: none). */
   intervalOverride = new Float32Array(0);
   graceOverride = new Float32Array(0);
@@ -120,6 +130,8 @@ export class HostTable {
     this.every[slot] = NO_VALUE;
     this.received[slot] = 0;
     this.lost[slot] = 0;
+    this.beatsHeard[slot] = 0;
+    this.established[slot] = 0;
     this.intervalOverride[slot] = NO_VALUE;
     this.graceOverride[slot] = NO_VALUE;
     return slot;
@@ -215,6 +227,8 @@ export class HostTable {
     this.every = resized(this.every, capacity);
     this.received = resized(this.received, capacity);
     this.lost = resized(this.lost, capacity);
+    this.beatsHeard = resized(this.beatsHeard, capacity);
+    this.established = resized(this.established, capacity);
     this.intervalOverride = resized(this.intervalOverride, capacity);
     this.graceOverride = resized(this.graceOverride, capacity);
     this.#capacity = capacity;

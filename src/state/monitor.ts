@@ -3,10 +3,11 @@ import type { Heartbeat, Status } from '../protocol/types.js';
 import type { BeatHistory } from './beat-history.js';
 import type { Clock } from './clock.js';
 import type { DeadlineWheel } from './deadline-wheel.js';
-import type { HostEvent, HostState } from './events.js';
+import { type HostEvent, type HostState, STATUS_FLAPPING } from './events.js';
 import { formatDuration } from './format-duration.js';
 import { nextExtras } from './host-extras.js';
 import type { HostRecord, HostTable, HostTiming } from './host-table.js';
+import { type StatusFlapPolicy, StatusFlaps } from './status-flaps.js';
 
 /**
  * A heartbeat due every 60 s routinely lands a few milliseconds after 60 s. So that
@@ -15,6 +16,21 @@ import type { HostRecord, HostTable, HostTiming } from './host-table.js';
  */
 const JITTER_ALLOWANCE = 0.1;
 const MAX_JITTER_ALLOWANCE_S = 5;
+
+/**
+ * A host is established once hbd has heard this many heartbeats from it, the first and the last
+ * at least one interval apart (its own, and never less than the config's `interval`, since a
+ * sender chooses its own `every`). Only established hosts count for the isolation guard: a host
+ * that beat once and stopped, which anyone able to send a datagram can make, proves nothing
+ * about hbd's own network.
+ */
+export const ESTABLISHING_BEATS = 3;
+
+/** The limits' defaults, for monitors built without a config (tests, tools). */
+export const DEFAULT_STATUS_FLAP_POLICY: StatusFlapPolicy = { threshold: 6, windowMs: 600_000 };
+
+/** How often flapping hosts are checked for having settled: a second late is soon enough. */
+const SETTLE_CHECK_MS = 1000;
 
 /** Interval and grace in seconds: the defaults, and the per-host overrides from the config. */
 export interface TimingPolicy {
@@ -68,6 +84,9 @@ export class Monitor {
   readonly #statusBeforeBye = new Map<number, Status>();
   /** Monotonic time of `restore`: the last beat it gave the hosts it loaded. */
   #restoredAt = Number.NaN;
+  /** Hosts that changed status lately, so that one changing too often is stored as one episode. */
+  readonly #statusFlaps: StatusFlaps;
+  #nextSettleCheck = Number.NEGATIVE_INFINITY;
 
   constructor(deps: {
     table: HostTable;
@@ -78,6 +97,7 @@ export class Monitor {
     timing: TimingPolicy;
     /** Told of every accepted heartbeat, for the dashboard's timing chart. */
     beatHistory?: Pick<BeatHistory, 'record'>;
+    statusFlaps?: StatusFlapPolicy;
   }) {
     this.table = deps.table;
     this.#wheel = deps.wheel;
@@ -86,6 +106,22 @@ export class Monitor {
     this.#bus = deps.bus;
     this.#timing = deps.timing;
     this.#beatHistory = deps.beatHistory;
+    this.#statusFlaps = new StatusFlaps(deps.statusFlaps ?? DEFAULT_STATUS_FLAP_POLICY);
+  }
+
+  /** Whether the host has beaten regularly enough to count for the isolation guard (`ESTABLISHING_BEATS`). */
+  isEstablished(slot: number): boolean {
+    return this.table.established[slot] === 1;
+  }
+
+  /** Whether the host's status changes are being stored as one flapping episode. */
+  isStatusFlapping(slot: number): boolean {
+    return this.#statusFlaps.isFlapping(slot);
+  }
+
+  /** Applies new status flapping limits (config reload); episodes under way go on. */
+  setStatusFlapPolicy(policy: StatusFlapPolicy): void {
+    this.#statusFlaps.setPolicy(policy);
   }
 
   /** Seconds: the config's override, else what the host announced, else the default. */
@@ -136,6 +172,7 @@ export class Monitor {
     table.signed[slot] = signed ? 1 : 0;
     if (signed && hb.ts !== undefined) table.lastTs[slot] = hb.ts;
     if (hb.every !== undefined) table.every[slot] = hb.every;
+    if (table.established[slot] === 0) this.#countTowardsEstablished(slot, wallNow);
     const lostBefore = table.lost[slot]!;
     if (hb.seq !== undefined) this.#countSeq(slot, hb.seq);
     this.#beatHistory?.record(slot, wallNow, table.lost[slot]! - lostBefore, isNew);
@@ -164,8 +201,7 @@ export class Monitor {
       this.#statusBeforeBye.set(slot, previousStatus);
     }
     if (isProblemStatusChange(comparedWith, hb.status)) {
-      this.#record(slot, wallNow, 'status', comparedWith, hb.status, withMsg('reported', hb.msg));
-      changed = true;
+      if (this.#statusChanged(slot, wallNow, monoNow, comparedWith, hb.status, hb.msg)) changed = true;
     }
     table.setState(slot, state);
 
@@ -231,9 +267,14 @@ export class Monitor {
     this.#sink.hostChanged(slot, false, true);
   }
 
-  /** Moves every host whose deadline has passed to `late` or `down`. */
+  /** Moves every host whose deadline has passed to `late` or `down`; ends flapping episodes that are over. */
   sweep(): void {
-    this.#wheel.takeDue(this.#clock.mono(), (slot) => this.#checkDeadline(slot));
+    const monoNow = this.#clock.mono();
+    this.#wheel.takeDue(monoNow, (slot) => this.#checkDeadline(slot));
+    if (this.#statusFlaps.size > 0 && monoNow >= this.#nextSettleCheck) {
+      this.#nextSettleCheck = monoNow + SETTLE_CHECK_MS;
+      this.#statusFlaps.settle(monoNow, (slot, changes) => this.#statusSettled(slot, changes));
+    }
   }
 
   /** Removes a host and everything hbd knows about it. */
@@ -244,6 +285,7 @@ export class Monitor {
     this.#wheel.cancel(slot);
     this.#runs.delete(slot);
     this.#statusBeforeBye.delete(slot);
+    this.#statusFlaps.forget(slot);
     this.table.remove(slot);
     this.#sink.hostForgotten(name);
     this.#sink.recordEvent({
@@ -264,7 +306,11 @@ export class Monitor {
   restore(hosts: Iterable<HostRecord>): void {
     const monoNow = this.#clock.mono();
     this.#restoredAt = monoNow;
-    for (const host of hosts) this.#applyOverrides(this.table.restore(host, monoNow));
+    for (const host of hosts) {
+      const slot = this.table.restore(host, monoNow);
+      this.#applyOverrides(slot);
+      this.#establishedByAge(slot);
+    }
   }
 
   /**
@@ -283,6 +329,7 @@ export class Monitor {
       table.received[slot] = timing.received;
       table.lost[slot] = timing.lost;
       table.signed[slot] = timing.signed ? 1 : 0;
+      this.#establishedByAge(slot);
       this.#sink.hostChanged(slot, false, false);
     }
   }
@@ -408,6 +455,84 @@ export class Monitor {
     );
     this.#sink.hostChanged(slot, true, true);
     return true;
+  }
+
+  /** The span an establishing host's heartbeats must cover, ms. */
+  #establishingSpanMs(slot: number): number {
+    return Math.max(this.intervalOf(slot), this.#timing.interval) * 1000;
+  }
+
+  #countTowardsEstablished(slot: number, wallNow: number): void {
+    const { table } = this;
+    const heard = Math.min(table.beatsHeard[slot]! + 1, 255);
+    table.beatsHeard[slot] = heard;
+    if (heard >= ESTABLISHING_BEATS && wallNow - table.firstSeen[slot]! >= this.#establishingSpanMs(slot)) {
+      table.established[slot] = 1;
+    }
+  }
+
+  /**
+   * A host restored from the store: how many times it beat is not stored, but a first and a last
+   * heartbeat at least one interval apart mean it beat more than once, over time.
+   */
+  #establishedByAge(slot: number): void {
+    const { table } = this;
+    if (table.lastSeen[slot]! - table.firstSeen[slot]! >= this.#establishingSpanMs(slot)) {
+      table.established[slot] = 1;
+    }
+  }
+
+  /**
+   * Stores a status change as its own event, or, for a host changing too often, as one flapping
+   * episode: the table always has the exact status, the history one event per episode.
+   * True when an event was recorded.
+   */
+  #statusChanged(
+    slot: number,
+    wallNow: number,
+    monoNow: number,
+    from: Status | null,
+    to: Status,
+    msg: string | undefined,
+  ): boolean {
+    switch (this.#statusFlaps.change(slot, monoNow)) {
+      case 'store':
+        this.#record(slot, wallNow, 'status', from, to, withMsg('reported', msg));
+        return true;
+      case 'flapping': {
+        const changes = this.#statusFlaps.changesInEpisode(slot);
+        const window = formatDuration(this.#statusFlaps.windowMs);
+        this.#record(
+          slot,
+          wallNow,
+          'status',
+          from,
+          STATUS_FLAPPING,
+          `${changes} status changes within ${window}`,
+        );
+        return true;
+      }
+      case 'quiet':
+        return false;
+    }
+  }
+
+  /** A flapping host's status stayed the same for a whole window: one event with where it settled. */
+  #statusSettled(slot: number, changes: number): void {
+    const { table } = this;
+    if (!table.isLive(slot)) return;
+    const current = table.getStatus(slot);
+    // A bye is not a status of its own (the state says it): settle on what came before it.
+    const status = current === 'bye' ? (this.#statusBeforeBye.get(slot) ?? 'ok') : current;
+    const window = formatDuration(this.#statusFlaps.windowMs);
+    this.#record(
+      slot,
+      this.#clock.wall(),
+      'status',
+      STATUS_FLAPPING,
+      status,
+      `settled: no status change for ${window}, after ${changes} changes`,
+    );
   }
 
   #countSeq(slot: number, seq: number): void {

@@ -1,5 +1,9 @@
+// Default import on purpose: the namespace object of `node:fs` is frozen, the default one is
+// not, which lets tests stand in for a disk that fills up halfway through a write.
 import fs from 'node:fs';
 import type { HostTiming } from '../state/host-table.js';
+import { openPrivate, tightenPrivate } from './private-file.js';
+import { type WriteFailure, WriteRetry } from './write-retry.js';
 
 /**
  * A write-ahead log of every accepted heartbeat's timing (last seen, signed `ts`,
@@ -18,21 +22,37 @@ import type { HostTiming } from '../state/host-table.js';
 export class BeatLog {
   readonly path: string;
   readonly #onError: (error: unknown) => void;
+  readonly #retry: WriteRetry;
   #fd: number | undefined;
   #pending: string[] = [];
   /** The rest of what a short write (disk full) cut off: it goes out before anything newer. */
   #unwritten: Buffer | undefined;
+  /** The file ends in part of a line, whose rest is the start of `#unwritten`. */
+  #midLine = false;
   #fileHasLines = false;
 
-  constructor(path: string, onError: (error: unknown) => void) {
+  /**
+   * `onError` hears of a failure at most once a minute (see WriteRetry); meanwhile the lines
+   * wait in memory and are written when the disk takes them again.
+   */
+  constructor(path: string, onError: (error: unknown) => void, retry = new WriteRetry()) {
     this.path = path;
     this.#onError = onError;
+    this.#retry = retry;
+    // Only hbd reads it: a file an older hbd made readable by all is tightened.
+    tightenPrivate(path);
+    tightenPrivate(`${path}.old`);
     this.#openLive();
   }
 
   /** Whether the live file holds no line, nor is about to. */
   get empty(): boolean {
     return !this.#fileHasLines && this.#pending.length === 0 && this.#unwritten === undefined;
+  }
+
+  /** Since when, and why, lines cannot be written; undefined while they can. */
+  get failure(): WriteFailure | undefined {
+    return this.#retry.failure;
   }
 
   append(timing: HostTiming): void {
@@ -42,26 +62,12 @@ export class BeatLog {
     );
   }
 
-  /** Writes what was appended; called once per event-loop turn. */
+  /**
+   * Writes what was appended; called once per event-loop turn. After a failure it does nothing
+   * until the retry is due (1 s, doubling to a minute), so a full disk costs no CPU.
+   */
   flush(): void {
-    if (this.#fd === undefined) return;
-    let data = this.#unwritten;
-    if (this.#pending.length > 0) {
-      const lines = Buffer.from(this.#pending.join(''));
-      data = data ? Buffer.concat([data, lines]) : lines;
-      this.#pending = [];
-    }
-    if (!data) return;
-    let written = 0;
-    try {
-      // A short write has put part of a line in the file: rewriting it whole would tear it.
-      while (written < data.length) written += fs.writeSync(this.#fd, data, written);
-    } catch (error) {
-      // Kept for the next turn; the store's cycle records these hosts regardless.
-      this.#onError(error);
-    }
-    if (written > 0) this.#fileHasLines = true;
-    this.#unwritten = written < data.length ? data.subarray(written) : undefined;
+    if (this.#retry.due()) this.#write();
   }
 
   /** Starts a new file; the current one becomes `PATH.old` until `dropRotated`. */
@@ -87,12 +93,54 @@ export class BeatLog {
 
   /** Closes the file; when `everythingStored`, both files go, since the store has it all. */
   close(everythingStored: boolean): void {
-    this.flush();
+    // The last chance: tried whatever the retry's delay says.
+    this.#write();
     if (this.#fd !== undefined) fs.closeSync(this.#fd);
     this.#fd = undefined;
     if (!everythingStored) return;
     fs.rmSync(this.path, { force: true });
     this.dropRotated();
+  }
+
+  #write(): void {
+    let data = this.#unwritten;
+    if (this.#pending.length > 0) {
+      const lines = Buffer.from(this.#pending.join(''));
+      data = data ? Buffer.concat([data, lines]) : lines;
+      this.#pending = [];
+    }
+    if (!data) return;
+    let written = 0;
+    try {
+      // A rotation whose new file could not be made left none open.
+      if (this.#fd === undefined) this.#openLive();
+      // A short write has put part of a line in the file: rewriting it whole would tear it.
+      while (written < data.length) written += fs.writeSync(this.#fd!, data, written);
+      this.#retry.succeeded();
+    } catch (error) {
+      // Kept for a later turn; the store's cycle records these hosts regardless.
+      if (this.#retry.failed(error)) this.#onError(error);
+    }
+    if (written > 0) {
+      this.#fileHasLines = true;
+      this.#midLine = data[written - 1] !== NEWLINE;
+    }
+    this.#unwritten = written < data.length ? this.#bounded(data.subarray(written)) : undefined;
+  }
+
+  /**
+   * What waits for the disk, kept within MAX_UNWRITTEN_BYTES by keeping only each host's newest
+   * line (all a restart reads), plus the rest of a line the file already holds the start of.
+   */
+  #bounded(unwritten: Buffer): Buffer {
+    if (unwritten.length <= MAX_UNWRITTEN_BYTES) return unwritten;
+    const restOfLine = this.#midLine ? unwritten.indexOf(NEWLINE) + 1 : 0;
+    const newest = new Map<string, string>();
+    for (const line of unwritten.subarray(restOfLine).toString().split('\n')) {
+      if (line !== '') newest.set(line.slice(line.lastIndexOf(' ') + 1), line);
+    }
+    const lines = [...newest.values()].join('\n');
+    return Buffer.concat([unwritten.subarray(0, restOfLine), Buffer.from(lines ? `${lines}\n` : '')]);
   }
 
   #open(): void {
@@ -104,7 +152,7 @@ export class BeatLog {
   }
 
   #openLive(): void {
-    const fd = fs.openSync(this.path, 'a+');
+    const fd = openPrivate(this.path, 'a+');
     try {
       const size = fs.fstatSync(fd).size;
       const end = endOfLastLine(fd, size);
@@ -112,6 +160,7 @@ export class BeatLog {
       // another number (a last_seen thousands of years ahead) or not at all.
       if (end < size) fs.ftruncateSync(fd, end);
       this.#fileHasLines = end > 0;
+      this.#midLine = false;
       this.#fd = fd;
     } catch (error) {
       fs.closeSync(fd);
@@ -119,6 +168,13 @@ export class BeatLog {
     }
   }
 }
+
+const NEWLINE = 0x0a;
+/**
+ * Most bytes of lines kept while the disk refuses them, beyond a minute's worth that wait
+ * between two attempts: past it, only each host's newest line is kept.
+ */
+export const MAX_UNWRITTEN_BYTES = 4 * 1024 * 1024;
 
 /** Where the last complete line of an open file ends; 0 when it has none. */
 function endOfLastLine(fd: number, size: number): number {

@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import { dirname } from 'node:path';
 import type { HeartbeatNotice } from '../state/events.js';
+import { openPrivate } from './private-file.js';
+import { type WriteFailure, WriteRetry } from './write-retry.js';
 
 export interface JournalOptions {
   /** The live file; rotated ones are `path.1` (newest) … `path.<keep>`. */
@@ -11,7 +13,10 @@ export interface JournalOptions {
   maxBytes: number;
   /** Rotated files kept; 0 starts the live file over instead. */
   keep: number;
-  /** Told about I/O failures, at most once per 10 s; the journal keeps retrying regardless. */
+  /**
+   * Told about I/O failures, at most once a minute; the journal keeps retrying regardless,
+   * 1 s after a failure, then twice as long after each further one, up to a minute.
+   */
   onError: (error: unknown) => void;
   /**
    * Most bytes (roughly) held in memory while writes fail; heartbeats beyond it are dropped
@@ -21,18 +26,21 @@ export interface JournalOptions {
 }
 
 export interface Journal {
-  /** Queues one line; it is written before the next event-loop turn. Never throws. */
+  /**
+   * Queues one line; it is written before the next event-loop turn, or while writes fail, at
+   * the next retry. Never throws.
+   */
   append(notice: HeartbeatNotice): void;
-  /** Writes everything queued now (also retries after a failure). Never throws. */
+  /** Writes everything queued now (also retries after a failure, whatever the delay). Never throws. */
   flush(): void;
   /** Final flush, then the file is closed; later appends are ignored. */
   close(): void;
   readonly path: string;
+  /** Since when, and why, lines cannot be written; undefined while they can. */
+  readonly failure: WriteFailure | undefined;
 }
 
-const REPORT_INTERVAL_MS = 10_000;
-// Without it a backlog would wait for the next heartbeat to be retried, which may never come.
-const RETRY_MS = 1000;
+const REPORT_INTERVAL_MS = 60_000;
 const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -104,7 +112,13 @@ class FileJournal implements Journal {
   #dropped = 0;
   #lastReport = Number.NEGATIVE_INFINITY;
   #immediate: NodeJS.Immediate | undefined;
+  /**
+   * Set while a backlog waits for its retry: a full disk is tried again after a delay, not at
+   * every heartbeat (which once spun hbd at 100 % CPU). Without it a backlog would wait for the
+   * next heartbeat, which may never come.
+   */
   #retry: NodeJS.Timeout | undefined;
+  readonly #backoff = new WriteRetry();
   #closed = false;
 
   constructor(options: JournalOptions) {
@@ -127,6 +141,10 @@ class FileJournal implements Journal {
     }
   }
 
+  get failure(): WriteFailure | undefined {
+    return this.#backoff.failure;
+  }
+
   append(notice: HeartbeatNotice): void {
     if (this.#closed) return;
     try {
@@ -138,7 +156,7 @@ class FileJournal implements Journal {
         this.#lines.push(line);
         this.#linesChars += line.length;
       }
-      this.#immediate ??= setImmediate(this.#onImmediate);
+      if (this.#retry === undefined) this.#immediate ??= setImmediate(this.#onImmediate);
     } catch (error) {
       this.#report(error);
     }
@@ -148,9 +166,16 @@ class FileJournal implements Journal {
     if (this.#closed) return;
     this.#cancelScheduled();
     const error = this.#writePending();
-    if (error !== undefined) this.#report(error);
-    else if (this.#dropped > 0) this.#report(undefined);
-    if (this.#hasBacklog()) this.#retry = setTimeout(this.#onImmediate, RETRY_MS).unref();
+    if (error !== undefined) {
+      this.#backoff.failed(error);
+      this.#report(error);
+    } else {
+      this.#backoff.succeeded();
+      if (this.#dropped > 0) this.#report(undefined);
+    }
+    if (this.#hasBacklog()) {
+      this.#retry = setTimeout(this.#onRetry, Math.max(1, this.#backoff.waitMs())).unref();
+    }
   }
 
   close(): void {
@@ -183,6 +208,10 @@ class FileJournal implements Journal {
 
   readonly #onImmediate = (): void => {
     this.#immediate = undefined;
+    this.flush();
+  };
+
+  readonly #onRetry = (): void => {
     this.#retry = undefined;
     this.flush();
   };
@@ -291,8 +320,9 @@ class FileJournal implements Journal {
   #open(): void {
     if (this.#fd !== null) return;
     fs.mkdirSync(dirname(this.path), { recursive: true });
-    // 'a' (O_APPEND): every write lands at the end even if someone else appends too.
-    const fd = fs.openSync(this.path, 'a');
+    // 'a' (O_APPEND): every write lands at the end even if someone else appends too. A new
+    // file (also after a rotation) is 0600: heartbeats are nobody else's business.
+    const fd = openPrivate(this.path, 'a');
     try {
       this.#size = fs.fstatSync(fd).size;
     } catch (error) {

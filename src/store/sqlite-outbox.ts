@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Notification } from '../notify/types.js';
+import { type BadRowReporter, parseJsonColumn } from './damage.js';
 import type {
   Decision,
   NewMessage,
@@ -46,8 +47,27 @@ interface NotifiedRow {
   reminded_at: number | null;
 }
 
-/** The notification tables of the SQLite store (schema 3, with `position` from schema 4). */
-export function createSqliteOutbox(db: Database.Database): OutboxStore {
+/**
+ * The notification tables of the SQLite store (schema 3, with `position` from schema 4). A row
+ * whose JSON cannot be read is skipped and told to `skipRow`: one bad message must not stop
+ * hbd, nor the messages behind it.
+ */
+export function createSqliteOutbox(db: Database.Database, skipRow: BadRowReporter = () => {}): OutboxStore {
+  const messagesOf = (rows: MessageRow[]): OutboxMessage[] => {
+    const messages: OutboxMessage[] = [];
+    for (const row of rows) {
+      const message = fromMessageRow(row);
+      if (typeof message === 'string') skipRow('outbox', row.id, undefined, message);
+      else messages.push(message);
+    }
+    return messages;
+  };
+  const storedMessage = (id: number): OutboxMessage => {
+    const message = fromMessageRow(selectMessage.get(id)!);
+    // Just written from a Notification: it can only be unreadable if the file is damaged.
+    if (typeof message === 'string') throw new Error(`outbox row ${id}: ${message}`);
+    return message;
+  };
   const insertTrigger = db.prepare<[number, number, string, string, string]>(
     'INSERT INTO notify_triggers (event_id, at, host, kind, detail) VALUES (?, ?, ?, ?, ?)',
   );
@@ -114,7 +134,7 @@ export function createSqliteOutbox(db: Database.Database): OutboxStore {
       message.createdAt,
       message.deadlineAt,
     );
-    return row && fromMessageRow(selectMessage.get(row.id)!);
+    return row && storedMessage(row.id);
   }
 
   const decide = db.transaction((decision: Decision): OutboxMessage[] => {
@@ -142,7 +162,7 @@ export function createSqliteOutbox(db: Database.Database): OutboxStore {
     if (!stored) throw new Error(`a digest with key ${digest.notification.dedupKey} is already queued`);
     for (const id of ids) updateMerged.run(stored.id, digest.createdAt, id);
     placeDigest.run({ digest: stored.id, channel: digest.channel });
-    return fromMessageRow(selectMessage.get(stored.id)!);
+    return storedMessage(stored.id);
   });
 
   return {
@@ -157,18 +177,28 @@ export function createSqliteOutbox(db: Database.Database): OutboxStore {
         );
         return { ...trigger, id: Number(lastInsertRowid) };
       }),
-    pendingTriggers: () =>
-      selectTriggers.all().map((row) => ({
-        id: row.id,
-        eventId: row.event_id,
-        at: row.at,
-        host: row.host,
-        kind: row.kind,
-        detail: JSON.parse(row.detail) as TriggerDetail,
-      })),
+    pendingTriggers() {
+      const triggers: ReturnType<OutboxStore['pendingTriggers']> = [];
+      for (const row of selectTriggers.iterate()) {
+        const detail = parseJsonColumn('detail', row.detail);
+        if (typeof detail === 'string') {
+          skipRow('notify_triggers', row.id, row.host, detail);
+          continue;
+        }
+        triggers.push({
+          id: row.id,
+          eventId: row.event_id,
+          at: row.at,
+          host: row.host,
+          kind: row.kind,
+          detail: detail.value as TriggerDetail,
+        });
+      }
+      return triggers;
+    },
     previousStateChange: (host, beforeEventId) => selectPreviousChange.get(host, beforeEventId)?.at,
     decide: (decision) => decide(decision),
-    pendingMessages: () => selectPending.all().map(fromMessageRow),
+    pendingMessages: () => messagesOf(selectPending.all()),
     notifiedHosts: () =>
       selectNotified.all().map(
         (row): NotifiedHost => ({
@@ -196,21 +226,22 @@ export function createSqliteOutbox(db: Database.Database): OutboxStore {
       }
       const sql = `SELECT * FROM outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
                    ORDER BY id DESC LIMIT ?`;
-      return db
-        .prepare<(string | number)[], MessageRow>(sql)
-        .all(...params, query.limit)
-        .map(fromMessageRow);
+      const rows = db.prepare<(string | number)[], MessageRow>(sql).all(...params, query.limit);
+      return messagesOf(rows);
     },
     countByState: () => selectCounts.all(),
     prune: (olderThan) => deleteOld.run(olderThan).changes,
   };
 }
 
-function fromMessageRow(row: MessageRow): OutboxMessage {
+/** The message a row holds, or what is wrong with it. */
+function fromMessageRow(row: MessageRow): OutboxMessage | string {
+  const notification = parseJsonColumn('notification', row.notification);
+  if (typeof notification === 'string') return notification;
   return {
     id: row.id,
     channel: row.channel,
-    notification: JSON.parse(row.notification) as Notification,
+    notification: notification.value as Notification,
     state: row.state,
     createdAt: row.created_at,
     attempts: row.attempts,

@@ -1,9 +1,12 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Status } from '../protocol/types.js';
-import type { HostEvent, HostState } from '../state/events.js';
+import type { HostEvent } from '../state/events.js';
 import type { HostRecord } from '../state/host-table.js';
+import { type BadRowReporter, badRowMessage, damageOf, withDamageReported } from './damage.js';
+import { EventBounds, type EventLimits } from './event-bounds.js';
+import { fromRow, type HostRow, toRow } from './host-row.js';
+import { createPrivate, tightenPrivate } from './private-file.js';
 import { createSqliteOutbox } from './sqlite-outbox.js';
 import { createSqliteSilences } from './sqlite-silences.js';
 import type { CommitBatch, EventQuery, RetentionPolicy, Store } from './store.js';
@@ -13,6 +16,13 @@ export const SQLITE_DRIVER = 'sqlite';
 export interface SqliteStoreOptions {
   /** Path of the database file (`pickfile`), or ':memory:'. */
   path: string;
+  /**
+   * How many events to keep, enforced at every commit; read each time, so a reload applies at
+   * once. Without it events are bounded only by `prune`.
+   */
+  eventLimits?: () => EventLimits;
+  /** Told what the store found amiss and worked around: an empty file, a row it skips, a loose mode. */
+  onWarning?: (message: string) => void;
 }
 
 /** Each entry upgrades the schema by one version; `PRAGMA user_version` says how far a file is. */
@@ -118,25 +128,6 @@ interface PublishedRow {
   last_error_at: number | null;
 }
 
-interface HostRow {
-  name: string;
-  state: HostState;
-  status: Status;
-  msg: string | null;
-  fields: string | null;
-  addr: string;
-  ip4: string | null;
-  ip6: string | null;
-  signed: number;
-  first_seen: number;
-  last_seen: number;
-  last_ts: number | null;
-  every: number | null;
-  last_seq: number | null;
-  received: number;
-  lost: number;
-}
-
 interface EventRow {
   id: number;
   at: number;
@@ -147,12 +138,26 @@ interface EventRow {
   reason: string;
 }
 
-/** The embedded store: one SQLite file in WAL mode, written by hbd alone. */
+/**
+ * The embedded store: one SQLite file in WAL mode, written by hbd alone. A file SQLite calls
+ * damaged throws a DamagedStateError naming it, from any method (see damage.ts).
+ */
 export default function createSqliteStore(options: SqliteStoreOptions): Store {
+  try {
+    return openSqliteStore(options);
+  } catch (error) {
+    // Also from what runs after the file opened: reading the schema, counting the events.
+    throw damageOf(options.path, error);
+  }
+}
+
+function openSqliteStore(options: SqliteStoreOptions): Store {
+  const { path } = options;
+  const warn = options.onWarning ?? (() => {});
   let db: Database.Database;
   try {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    db = new Database(options.path);
+    if (path !== ':memory:') prepareFile(path, warn);
+    db = new Database(path);
     // WAL + NORMAL: a committed transaction survives the process being killed (it is in
     // the OS's hands); only a power cut can take the last few, and nothing is torn.
     db.pragma('journal_mode = WAL');
@@ -160,10 +165,15 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
     db.pragma('busy_timeout = 2000');
     migrate(db);
   } catch (error) {
-    throw new Error(`sqlite store: cannot open ${options.path}: ${(error as Error).message}`, {
+    const damage = damageOf(path, error);
+    if (damage !== error) throw damage;
+    throw new Error(`sqlite store: cannot open ${path}: ${(error as Error).message}`, {
       cause: error,
     });
   }
+  const skipRow: BadRowReporter = (table, rowId, host, problem) =>
+    warn(badRowMessage(path, table, rowId, host, problem, consequenceOfSkipping[table] ?? 'it is ignored'));
+  const bounds = new EventBounds(db);
 
   const upsertHost = db.prepare<HostRow>(
     `INSERT INTO hosts (name, state, status, msg, fields, addr, ip4, ip6, signed, first_seen, last_seen,
@@ -187,7 +197,7 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
     `INSERT INTO events (at, host, kind, from_value, to_value, reason)
      VALUES (@at, @host, @kind, @from_value, @to_value, @reason)`,
   );
-  const selectHosts = db.prepare<[], HostRow>('SELECT * FROM hosts ORDER BY id');
+  const selectHosts = db.prepare<[], HostRow & { id: number }>('SELECT * FROM hosts ORDER BY id');
   const selectPublished = db.prepare<[], PublishedRow>('SELECT * FROM dns_records');
   const upsertPublished = db.prepare<PublishedRow>(
     `INSERT INTO dns_records (host, name, a, aaaa, last_success, last_error, last_error_at)
@@ -196,7 +206,7 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
        last_success = excluded.last_success, last_error = excluded.last_error, last_error_at = excluded.last_error_at`,
   );
 
-  const commit = db.transaction(
+  const commitTransaction = db.transaction(
     (batch: CommitBatch, inTransaction?: (events: readonly HostEvent[]) => void): HostEvent[] => {
       for (const name of batch.deletes) deleteHost.run(name);
       for (const host of batch.upserts) upsertHost.run(toRow(host));
@@ -223,14 +233,37 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
         });
         return { ...event, id: Number(lastInsertRowid) };
       });
+      bounds.added(
+        batch.events.map((event) => event.host),
+        options.eventLimits?.(),
+      );
       inTransaction?.(stored);
       return stored;
     },
   );
+  const commit = (batch: CommitBatch, inTransaction?: (events: readonly HostEvent[]) => void) => {
+    try {
+      const stored = commitTransaction(batch, inTransaction);
+      bounds.committed();
+      return stored;
+    } catch (error) {
+      bounds.rolledBack();
+      throw error;
+    }
+  };
 
-  return {
+  const store: Store = {
     driver: SQLITE_DRIVER,
-    loadHosts: () => selectHosts.all().map(fromRow),
+    loadHosts() {
+      const hosts: HostRecord[] = [];
+      for (const row of selectHosts.iterate()) {
+        const host = fromRow(row);
+        if (typeof host === 'string')
+          skipRow('hosts', row.id, typeof row.name === 'string' ? row.name : undefined, host);
+        else hosts.push(host);
+      }
+      return hosts;
+    },
     commit: (batch, inTransaction) => commit(batch, inTransaction),
     events(query: EventQuery): HostEvent[] {
       const where: string[] = [];
@@ -256,9 +289,12 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     prune(policy: RetentionPolicy): number {
       const old = db.prepare('DELETE FROM events WHERE at < ?').run(policy.olderThan).changes;
+      // By count, not by id: ids have gaps wherever a host's oldest events were trimmed, and
+      // `MAX(id) - maxEvents` would take the quiet hosts' history along with the flood's.
       const excess = db
-        .prepare('DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?')
+        .prepare('DELETE FROM events WHERE id IN (SELECT id FROM events ORDER BY id DESC LIMIT -1 OFFSET ?)')
         .run(policy.maxEvents).changes;
+      if (old + excess > 0) bounds.recount();
       return old + excess;
     },
     loadPublished: () =>
@@ -283,9 +319,45 @@ export default function createSqliteStore(options: SqliteStoreOptions): Store {
       });
     },
     silences: createSqliteSilences(db),
-    outbox: createSqliteOutbox(db),
+    outbox: createSqliteOutbox(db, skipRow),
     close: () => db.close(),
   };
+  return withDamageReported(path, store);
+}
+
+/** What skipping a bad row of each table costs, for its warning. */
+const consequenceOfSkipping: Readonly<Record<string, string>> = {
+  hosts: 'hbd does not know this host until its next heartbeat, which replaces the row',
+  notify_triggers: 'the notification it was waiting to become is not sent',
+  outbox: 'this message is not sent, nor listed',
+};
+
+/**
+ * Before SQLite opens the file: an empty file is worth a warning (SQLite would silently take it
+ * for a new database, and hbd would start with no hosts); a new file is created 0600, and SQLite
+ * gives its -wal and -shm files the mode of the database; an existing one readable by others is
+ * made 0600 (it holds the fleet's names, addresses and messages, and only hbd reads it).
+ */
+function prepareFile(path: string, warn: (message: string) => void): void {
+  mkdirSync(dirname(path), { recursive: true });
+  if (sizeOf(path) === 0 && !(sizeOf(`${path}-wal`)! > 0)) {
+    warn(
+      `the state file ${path} is empty (0 bytes): hbd starts with no hosts and no history. ` +
+        'If it held state, stop hbd and restore the file from a backup; if it is new, nothing is lost',
+    );
+  }
+  createPrivate(path);
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (tightenPrivate(file)) warn(`${file} could be read by other users; its mode is now 0600`);
+  }
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
 }
 
 function migrate(db: Database.Database): void {
@@ -299,48 +371,6 @@ function migrate(db: Database.Database): void {
     for (let next = version; next < MIGRATIONS.length; next++) db.exec(MIGRATIONS[next]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   })();
-}
-
-function toRow(host: HostRecord): HostRow {
-  return {
-    name: host.name,
-    state: host.state,
-    status: host.status,
-    msg: host.msg,
-    fields: Object.keys(host.fields).length > 0 ? JSON.stringify(host.fields) : null,
-    addr: host.addr,
-    ip4: host.ip4,
-    ip6: host.ip6,
-    signed: host.signed ? 1 : 0,
-    first_seen: host.firstSeen,
-    last_seen: host.lastSeen,
-    last_ts: host.lastTs,
-    every: host.every,
-    last_seq: host.lastSeq,
-    received: host.received,
-    lost: host.lost,
-  };
-}
-
-function fromRow(row: HostRow): HostRecord {
-  return {
-    name: row.name,
-    state: row.state,
-    status: row.status,
-    msg: row.msg,
-    fields: row.fields ? (JSON.parse(row.fields) as Record<string, string>) : {},
-    addr: row.addr,
-    ip4: row.ip4,
-    ip6: row.ip6,
-    signed: row.signed === 1,
-    firstSeen: row.first_seen,
-    lastSeen: row.last_seen,
-    lastTs: row.last_ts,
-    every: row.every,
-    lastSeq: row.last_seq,
-    received: row.received,
-    lost: row.lost,
-  };
 }
 
 function fromEventRow(row: EventRow): HostEvent {

@@ -23,7 +23,8 @@ afterEach(async () => {
 
 function writeConfig(lines: string[]): string {
   const path = join(dir, 'hb.yaml');
-  writeFileSync(path, `${lines.join('\n')}\n`);
+  // 0600, as a config holding webhook URLs should be: else every command warns that others can read it.
+  writeFileSync(path, `${lines.join('\n')}\n`, { mode: 0o600 });
   return path;
 }
 
@@ -132,7 +133,7 @@ describe('hbd notify test', () => {
     expect(test.stderr).toContain('notify.pushover: token must be the 30-character application API token');
 
     const check = await runHbd(['check-config', '-c', config]);
-    expect(check.code).toBe(1);
+    expect(check.code).toBe(2);
     expect(check.stderr).toContain('notify.pushover: token must be the 30-character application API token');
     expect(check.stdout).toBe('');
   });

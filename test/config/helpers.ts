@@ -31,6 +31,7 @@ export const NOTIFY_DEFAULTS = {
   group_by: null,
   repeat: 0,
   restart_grace: 60,
+  announce_new_problems: true,
   deadline: 86_400,
   retry_min: 5,
   retry_max: 300,

@@ -301,7 +301,7 @@ describe('logging in', () => {
     expect((await login('alice', ADMIN_PASSWORD)).status).toBe(200);
   });
 
-  it('checks one password at a time per user and address: a batch sent at once is not a batch of guesses', async () => {
+  it('checks one login at a time per address: a batch sent at once is not a batch of guesses', async () => {
     await start();
     const answers = await Promise.all(
       Array.from({ length: 8 }, (_, i) => login('alice', `wrong password number ${i}`)),

@@ -71,7 +71,7 @@ describe('hbd (the command line)', () => {
       '-c',
       writeConfig('dyndomains: [dyn.example.test]\ndns: {tsig_file: missing.key}\n'),
     ]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/dns\.tsig_file: cannot read .*missing\.key/);
   });
 

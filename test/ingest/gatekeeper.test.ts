@@ -15,10 +15,17 @@ function heartbeat(text: string, secret?: string): Heartbeat {
   return parsed.value;
 }
 
-function admit(options: Partial<GatekeeperOptions>, hb: Heartbeat, lastTs?: number) {
-  const gatekeeper = new Gatekeeper({ auth: 'optional', keys: {}, maxSkew: 300, ...options });
-  const result = gatekeeper.admit(hb, lastTs, NOW);
-  return result.ok ? (result.signed ? 'signed' : 'unsigned') : result.reason;
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+function admit(options: Partial<GatekeeperOptions>, hb: Heartbeat, lastTs?: number, source = '127.0.0.1') {
+  const result = gatekeeperWith(options).admit(hb, lastTs, NOW, source);
+  if (result.ok) return result.signed ? 'signed' : 'unsigned';
+  // Kept apart from a heartbeat accepted as unsigned.
+  return result.reason === 'unsigned' ? 'refused unsigned' : result.reason;
+}
+
+function gatekeeperWith(options: Partial<GatekeeperOptions>): Gatekeeper {
+  return new Gatekeeper({ auth: 'optional', keys: {}, maxSkew: 300, unsignedNetworks: LOOPBACK, ...options });
 }
 
 describe('Gatekeeper: who may change state', () => {
@@ -29,20 +36,20 @@ describe('Gatekeeper: who may change state', () => {
   });
 
   it('a host with its own key is accepted only signed, with that key', () => {
-    expect(admit({ keys }, heartbeat('host=web1'))).toBe('unsigned');
+    expect(admit({ keys }, heartbeat('host=web1'))).toBe('refused unsigned');
     expect(admit({ keys }, heartbeat(`host=web1 ts=${NOW}`, WEB1))).toBe('signed');
     expect(admit({ keys }, heartbeat(`host=web1 ts=${NOW}`, STAR))).toBe('auth');
   });
 
   it('"*" gives every host without its own key a key', () => {
     const both = { web1: WEB1, '*': STAR };
-    expect(admit({ keys: both }, heartbeat('host=web2'))).toBe('unsigned');
+    expect(admit({ keys: both }, heartbeat('host=web2'))).toBe('refused unsigned');
     expect(admit({ keys: both }, heartbeat(`host=web2 ts=${NOW}`, STAR))).toBe('signed');
     expect(admit({ keys: both }, heartbeat(`host=web2 ts=${NOW}`, WEB1))).toBe('auth');
   });
 
   it('auth required: unsigned heartbeats and hosts without a key are refused', () => {
-    expect(admit({ auth: 'required' }, heartbeat('host=web2'))).toBe('unsigned');
+    expect(admit({ auth: 'required' }, heartbeat('host=web2'))).toBe('refused unsigned');
     expect(admit({ auth: 'required' }, heartbeat(`host=web2 ts=${NOW}`, WEB1))).toBe('auth');
   });
 
@@ -86,5 +93,68 @@ describe('Gatekeeper: who may change state', () => {
     expect(admit({ keys: rotating }, heartbeat(`host=web1 ts=${NOW}`, 'old-secret-0123456789'))).toBe(
       'signed',
     );
+  });
+});
+
+describe('Gatekeeper: unsigned heartbeats only from unsigned_networks', () => {
+  const unsignedNetworks = ['10.0.0.0/8', 'fd00::/8'];
+
+  it('accepts an unsigned heartbeat from inside, and says why it drops one from outside', () => {
+    expect(admit({ unsignedNetworks }, heartbeat('host=web2'), undefined, '10.1.2.3')).toBe('unsigned');
+    expect(admit({ unsignedNetworks }, heartbeat('host=web2'), undefined, 'fd00::7')).toBe('unsigned');
+    expect(admit({ unsignedNetworks }, heartbeat('host=web2'), undefined, '11.1.2.3')).toBe(
+      'refused unsigned',
+    );
+    const refusal = gatekeeperWith({ unsignedNetworks }).admit(
+      heartbeat('host=web2'),
+      undefined,
+      NOW,
+      '8.8.8.8',
+    );
+    expect(refusal).toEqual({
+      ok: false,
+      reason: 'unsigned',
+      detail: 'from 8.8.8.8: a key is required outside unsigned_networks',
+    });
+  });
+
+  it('matches an IPv4-mapped IPv6 source (a dual-stack socket) against the IPv4 networks', () => {
+    expect(admit({ unsignedNetworks }, heartbeat('host=web2'), undefined, '::ffff:10.9.8.7')).toBe(
+      'unsigned',
+    );
+    expect(admit({ unsignedNetworks }, heartbeat('host=web2'), undefined, '::ffff:a09:807')).toBe('unsigned');
+    expect(admit({ unsignedNetworks }, heartbeat('host=web2'), undefined, '::ffff:8.8.8.8')).toBe(
+      'refused unsigned',
+    );
+  });
+
+  it('a verified signature is accepted from anywhere; an unverifiable one only from inside', () => {
+    const keys = { web1: WEB1 };
+    expect(
+      admit({ keys, unsignedNetworks }, heartbeat(`host=web1 ts=${NOW}`, WEB1), undefined, '8.8.8.8'),
+    ).toBe('signed');
+    // No key for web2: the signature cannot be checked, so the heartbeat counts as unsigned.
+    expect(
+      admit({ keys, unsignedNetworks }, heartbeat(`host=web2 ts=${NOW}`, WEB1), undefined, '10.0.0.1'),
+    ).toBe('unsigned');
+    expect(
+      admit({ keys, unsignedNetworks }, heartbeat(`host=web2 ts=${NOW}`, WEB1), undefined, '8.8.8.8'),
+    ).toBe('auth');
+  });
+
+  it('auth off ignores signatures, so every heartbeat is unsigned and the networks still apply', () => {
+    const keys = { web1: WEB1 };
+    const signed = heartbeat(`host=web1 ts=${NOW}`, WEB1);
+    expect(admit({ auth: 'off', keys, unsignedNetworks }, signed, undefined, '10.0.0.1')).toBe('unsigned');
+    expect(admit({ auth: 'off', keys, unsignedNetworks }, signed, undefined, '8.8.8.8')).toBe(
+      'refused unsigned',
+    );
+  });
+
+  it('no networks: nothing unsigned from anywhere, not even loopback', () => {
+    expect(admit({ unsignedNetworks: [] }, heartbeat('host=web2'))).toBe('refused unsigned');
+    expect(
+      admit({ unsignedNetworks: ['0.0.0.0/0', '::/0'] }, heartbeat('host=web2'), undefined, '2001:db8::1'),
+    ).toBe('unsigned');
   });
 });

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotifyEngine, type NotifySettings } from '../../src/notify/engine.js';
 import type { Notification, Notifier } from '../../src/notify/types.js';
-import type { HostEvent, HostState } from '../../src/state/events.js';
+import { type HostEvent, type HostState, STATUS_FLAPPING } from '../../src/state/events.js';
 import type { HostRecord } from '../../src/state/host-table.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
@@ -28,12 +28,23 @@ function settings(overrides: Partial<NotifySettings> = {}): NotifySettings {
     isolation: null,
     isolationSettleMs: 60_000,
     flapping: null,
+    announceNewProblems: true,
     ...overrides,
   };
 }
 
-function record(name: string, state: HostState): HostRecord {
-  return hostRecord(name, { state, firstSeen: START, lastSeen: Date.now() });
+/** Hosts whose heartbeats are signed, and hosts not established (beat too few times to count). */
+const signedHosts = new Set<string>();
+const unestablished = new Set<string>();
+
+function record(name: string, state: HostState, status: HostRecord['status'] = 'ok'): HostRecord {
+  return hostRecord(name, {
+    state,
+    status,
+    firstSeen: START,
+    lastSeen: Date.now(),
+    signed: signedHosts.has(name),
+  });
 }
 
 let store: Store;
@@ -55,7 +66,11 @@ function start(overrides: Partial<NotifySettings> = {}): void {
     outbox: store.outbox,
     silences: { matching: () => undefined },
     host: (name) => hosts.get(name),
-    knownHosts: () => hosts.size,
+    knownHosts: () => {
+      const established = [...hosts.keys()].filter((name) => !unestablished.has(name));
+      return { all: established.length, signed: established.filter((name) => signedHosts.has(name)).length };
+    },
+    isEstablished: (name) => !unestablished.has(name),
     now: () => Date.now(),
     log: pino({ level: 'silent' }),
   });
@@ -65,8 +80,17 @@ function start(overrides: Partial<NotifySettings> = {}): void {
 /** What the daemon does on a transition: store it with its triggers, then publish it. */
 function transition(host: string, to: HostState): void {
   const from = hosts.get(host)?.state ?? null;
-  hosts.set(host, record(host, to));
-  const event: Omit<HostEvent, 'id'> = { at: Date.now(), host, kind: 'state', from, to, reason: 'test' };
+  hosts.set(host, record(host, to, hosts.get(host)?.status));
+  publish({ at: Date.now(), host, kind: 'state', from, to, reason: 'test' });
+}
+
+/** A status event as the monitor stores it; `status` is what the host reports now. */
+function statusEvent(host: string, from: string | null, to: string, status: HostRecord['status']): void {
+  hosts.set(host, record(host, hosts.get(host)?.state ?? 'up', status));
+  publish({ at: Date.now(), host, kind: 'status', from, to, reason: `${from}→${to}` });
+}
+
+function publish(event: Omit<HostEvent, 'id'>): void {
   const stored = store.commit({ deletes: [], upserts: [], timings: [], events: [event] }, (events) =>
     engine.inCommit(events),
   );
@@ -85,6 +109,8 @@ beforeEach(() => {
   store = createSqliteStore({ path: ':memory:' });
   sent = [];
   hosts.clear();
+  signedHosts.clear();
+  unestablished.clear();
 });
 
 afterEach(() => {
@@ -142,5 +168,91 @@ describe('what the engine announces', () => {
     transition('wobbly', 'up');
     await wait(GROUP_WAIT_MS + 100);
     expect(titles().at(-1)).toBe('wobbly is back up');
+  });
+
+  it('a host whose status flaps is announced once as flapping, then once where it settled', async () => {
+    start();
+    transition('nas1', 'up');
+    const changes: [string, string][] = [
+      ['ok', 'warn'],
+      ['warn', 'ok'],
+      ['ok', 'warn'],
+      ['warn', 'ok'],
+      ['ok', 'warn'],
+      ['warn', 'ok'],
+    ];
+    for (const [from, to] of changes) statusEvent('nas1', from, to, to as HostRecord['status']);
+    statusEvent('nas1', 'ok', STATUS_FLAPPING, 'warn');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['nas1 is flapping']);
+    expect(sent[0]?.body).toContain('further changes are not reported until it settles');
+
+    statusEvent('nas1', STATUS_FLAPPING, 'warn', 'warn');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['nas1 is flapping', 'nas1 reports warn']);
+    statusEvent('nas1', 'warn', 'ok', 'ok');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['nas1 is flapping', 'nas1 reports warn', 'nas1 is ok again']);
+  });
+
+  it('a flapping host that settles on ok is told to be ok again', async () => {
+    start();
+    transition('nas1', 'up');
+    statusEvent('nas1', 'ok', STATUS_FLAPPING, 'fail');
+    await wait(GROUP_WAIT_MS + 100);
+    statusEvent('nas1', STATUS_FLAPPING, 'ok', 'ok');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['nas1 is flapping', 'nas1 is ok again']);
+  });
+
+  it("a first heartbeat's problem is announced, unless announce_new_problems is off", async () => {
+    start();
+    transition('new1', 'up');
+    statusEvent('new1', null, 'fail', 'fail');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['new1 reports fail']);
+    engine.stop();
+
+    sent = [];
+    start({ announceNewProblems: false });
+    transition('new2', 'up');
+    statusEvent('new2', null, 'warn', 'warn');
+    transition('new3', 'up');
+    transition('new3', 'down');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['new3 is down']);
+  });
+
+  it('hosts that are not established neither trip the isolation guard nor count in its base', async () => {
+    start({ isolation: { share: 0.5, minHosts: 10, windowMs: 60_000 } });
+    const fakes = Array.from({ length: 20 }, (_, i) => `fake${i}`);
+    for (const fake of fakes) unestablished.add(fake);
+    for (const host of [...fakes, 'real1']) transition(host, 'up');
+    for (const fake of fakes) transition(fake, 'down');
+    transition('real1', 'down');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['21 hosts down']);
+  });
+
+  it("established unsigned hosts going silent together never hold a signed host's down", async () => {
+    start({ isolation: { share: 0.5, minHosts: 10, windowMs: 60_000 } });
+    signedHosts.add('signed1');
+    const unsigned = Array.from({ length: 12 }, (_, i) => `node${i}`);
+    for (const host of [...unsigned, 'signed1']) transition(host, 'up');
+    for (const host of unsigned) transition(host, 'down');
+    transition('signed1', 'down');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['hbd may be isolated', 'signed1 is down']);
+  });
+
+  it('signed hosts going silent together hold every down, signed or not', async () => {
+    start({ isolation: { share: 0.5, minHosts: 10, windowMs: 60_000 } });
+    const signed = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    for (const host of signed) signedHosts.add(host);
+    for (const host of [...signed, 'plain1']) transition(host, 'up');
+    for (const host of [...signed, 'plain1']) transition(host, 'down');
+    await wait(GROUP_WAIT_MS + 100);
+    expect(titles()).toEqual(['hbd may be isolated']);
+    expect(sent[0]?.body).toMatch(/^10 of 11 established hosts went silent/);
   });
 });

@@ -55,6 +55,14 @@ async function beat(hosts: readonly string[], extra: Omit<HeartbeatInput, 'host'
   for (const host of hosts) await hbd!.send(encodeHeartbeat({ host, ts: Date.now() / 1000, ...extra }));
 }
 
+/** Beats `hosts` four times, 200 ms apart: over more than one interval, so they are established. */
+async function establish(hosts: readonly string[]): Promise<void> {
+  for (let round = 0; round < 4; round++) {
+    if (round > 0) await sleep(200);
+    await beat(hosts);
+  }
+}
+
 /** Keeps `hosts` beating every 150 ms until the test ends (or `stop` is called). */
 function keepBeating(hosts: readonly string[]): () => void {
   const timer = setInterval(() => void beat(hosts).catch(() => {}), 150);
@@ -148,7 +156,8 @@ describe('notifications', () => {
   it('suspects its own network when most hosts go silent at once, and holds the per-host messages', async () => {
     await start({ isolation: { share: 0.5, min_hosts: 10 } });
     const fleet = names('node', 12);
-    await beat(fleet);
+    // Only established hosts count: three beats or more, over at least one interval.
+    await establish(fleet);
     await eventually(() => expect(webhook.requests).toHaveLength(1), 4000);
     expect(webhook.requests[0]!.body.kind).toBe('isolated');
     expect(webhook.requests[0]!.body.title).toBe('hbd may be isolated');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IsolationGuard } from '../../src/notify/isolation.js';
+import { FleetIsolation, IsolationGuard } from '../../src/notify/isolation.js';
 
 const T = Date.UTC(2026, 10, 25, 12, 0, 0);
 const S = 1000;
@@ -72,5 +72,54 @@ describe('IsolationGuard', () => {
 
   it('reports the window it counts over', () => {
     expect(guard().windowMs).toBe(60 * S);
+  });
+});
+
+describe('FleetIsolation: signed hosts are judged by signed hosts alone', () => {
+  const fleet = () => new FleetIsolation({ share: 0.5, minHosts: 10, windowMs: 60 * S });
+  const known = { all: 30, signed: 12 };
+
+  it('unsigned hosts going silent together hold unsigned messages, never signed ones', () => {
+    const isolation = fleet();
+    const tripped = Array.from({ length: 15 }, (_, i) => isolation.wentSilent(T + i * S, false, known));
+    expect(tripped.at(-1)).toEqual({ silent: 15, known: 30, signedOnly: false });
+    expect(isolation.isolated).toBe(true);
+    expect(isolation.holds(false)).toBe(true);
+    expect(isolation.holds(true)).toBe(false);
+  });
+
+  it('signed hosts going silent together hold every message, and are announced once', () => {
+    const isolation = fleet();
+    const tripped = Array.from({ length: 10 }, (_, i) => isolation.wentSilent(T + i * S, true, known));
+    expect(tripped.filter((trip) => trip !== undefined)).toEqual([
+      { silent: 10, known: 12, signedOnly: true },
+    ]);
+    expect(isolation.holds(true)).toBe(true);
+    expect(isolation.holds(false)).toBe(true);
+    // More going silent while isolated is not news.
+    expect(
+      Array.from({ length: 10 }, (_, i) => isolation.wentSilent(T + (20 + i) * S, false, known)),
+    ).toEqual(Array(10).fill(undefined));
+  });
+
+  it('an unsigned host heard again does not end the isolation of signed hosts; a signed one ends both', () => {
+    const isolation = fleet();
+    for (let i = 0; i < 16; i++) isolation.wentSilent(T + i * S, i < 10, known);
+    isolation.heard(false);
+    expect(isolation.settle()).toBe(false);
+    expect(isolation.holds(true)).toBe(true);
+    isolation.heard(true);
+    expect(isolation.settle()).toBe(true);
+    expect(isolation.isolated).toBe(false);
+  });
+
+  it('without signed hosts it is the one guard over every established host', () => {
+    const isolation = fleet();
+    const tripped = Array.from({ length: 10 }, (_, i) =>
+      isolation.wentSilent(T + i * S, false, { all: 12, signed: 0 }),
+    );
+    expect(tripped.at(-1)).toEqual({ silent: 10, known: 12, signedOnly: false });
+    isolation.heard(false);
+    expect(isolation.settle()).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type TriggerSources, triggerKindOf, triggersFor } from '../../src/notify/triggers.js';
-import type { HostEvent, HostEventKind } from '../../src/state/events.js';
+import { type HostEvent, type HostEventKind, STATUS_FLAPPING } from '../../src/state/events.js';
 import type { HostRecord } from '../../src/state/host-table.js';
 import { hostRecord } from '../helpers/host-record.js';
 
@@ -37,6 +37,23 @@ describe('triggerKindOf', () => {
     ['forget', 'up', null, undefined],
   ])('%s %s → %s: %s', (kind, from, to, expected) => {
     expect(triggerKindOf({ kind, from, to })).toBe(expected);
+  });
+
+  it('a status flapping episode and the status it settles on are triggers', () => {
+    expect(triggerKindOf({ kind: 'status', from: 'ok', to: STATUS_FLAPPING })).toBe('status');
+    expect(triggerKindOf({ kind: 'status', from: STATUS_FLAPPING, to: 'ok' })).toBe('status');
+    expect(triggerKindOf({ kind: 'status', from: STATUS_FLAPPING, to: 'warn' })).toBe('status');
+  });
+
+  it("a first heartbeat's problem is a trigger when announce_new_problems is on, and only a problem", () => {
+    const rules = { announceNewProblems: true };
+    expect(triggerKindOf({ kind: 'status', from: null, to: 'fail' }, rules)).toBe('status');
+    expect(triggerKindOf({ kind: 'status', from: null, to: 'warn' }, rules)).toBe('status');
+    expect(triggerKindOf({ kind: 'status', from: null, to: 'ok' }, rules)).toBeUndefined();
+    expect(triggerKindOf({ kind: 'state', from: null, to: 'up' }, rules)).toBeUndefined();
+    expect(
+      triggerKindOf({ kind: 'status', from: null, to: 'fail' }, { announceNewProblems: false }),
+    ).toBeUndefined();
   });
 });
 

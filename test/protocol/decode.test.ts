@@ -93,11 +93,21 @@ describe('every drop reason of the decoder, with a minimal example', () => {
   });
 });
 
+/** A valid heartbeat text of exactly `total` bytes: host=web1 and extra fields of up to 256 characters. */
+function textOf(total: number): string {
+  let text = 'host=web1';
+  for (let i = 10; text.length < total; i++) {
+    const field = ` f${i}=`;
+    text += `${field}${'x'.repeat(Math.min(256, total - text.length - field.length))}`;
+  }
+  return text;
+}
+
 describe('size', () => {
   it('reads a datagram of exactly 8192 bytes, drops one of 8193', () => {
-    const pad = (total: number) => `host=web1 pad=${'x'.repeat(total - 'host=web1 pad='.length)}`;
-    expect(decoded(pad(8192)).fields.pad).toHaveLength(8192 - 14);
-    expect(dropped(pad(8193))).toEqual({ reason: 'size', detail: expect.stringContaining('8193 bytes') });
+    expect(textOf(8192)).toHaveLength(8192);
+    expect(Object.keys(decoded(textOf(8192)).fields)).toHaveLength(32);
+    expect(dropped(textOf(8193))).toEqual({ reason: 'size', detail: expect.stringContaining('8193 bytes') });
   });
 });
 
@@ -124,13 +134,35 @@ describe('zlib detection', () => {
     }
   });
 
-  it('accepts a payload that inflates to exactly 65536 bytes, drops a zip bomb without inflating it all', () => {
-    const exact = `host=web1 pad=${'x'.repeat(65536 - 14)}`;
-    expect(decoded(deflateSync(exact)).fields.pad).toHaveLength(65536 - 14);
-    expect(dropped(deflateSync(`${exact}x`)).reason).toBe('inflate');
-    const bomb = deflateSync(Buffer.alloc(1 << 20), { level: 9 });
+  it('accepts a payload that inflates to exactly 8192 bytes, drops one of 8193 and a zip bomb', () => {
+    expect(Object.keys(decoded(deflateSync(textOf(8192))).fields)).toHaveLength(32);
+    expect(dropped(deflateSync(textOf(8193))).reason).toBe('inflate');
+    const bomb = deflateSync(Buffer.alloc(8 << 20), { level: 9 });
     expect(bomb.length).toBeLessThan(8192);
-    expect(dropped(bomb)).toEqual({ reason: 'inflate', detail: expect.stringContaining('65536') });
+    expect(dropped(bomb)).toEqual({
+      reason: 'inflate',
+      detail: 'compressed payload inflates past 8192 bytes',
+    });
+  });
+
+  it('reads a stream that needs a preset dictionary as text', () => {
+    const withDictionary = deflateSync('host=web1', { dictionary: Buffer.from('host=') });
+    expect(hasZlibHeader(withDictionary)).toBe(true);
+    expect(dropped(withDictionary).reason).toBe('utf8');
+  });
+
+  it('inflates correctly after every kind of failure (the inflater is reused)', () => {
+    const valid = deflateSync('host=web1 seq=1');
+    const failures = [
+      deflateSync(Buffer.alloc(1 << 20)),
+      Buffer.concat([valid, Buffer.from(' x')]),
+      valid.subarray(0, -3),
+      Buffer.from([0x78, 0x9c, 0xff, 0xff, 0xff]),
+    ];
+    for (const failure of failures) {
+      decodeDatagram(failure);
+      expect(decoded(valid)).toMatchObject({ host: 'web1', seq: 1, compressed: true });
+    }
   });
 
   it('checks the inflated text like any other', () => {
@@ -264,6 +296,16 @@ describe('extra fields', () => {
       rack: 'r7',
       empty: '',
     });
+  });
+
+  it('reads a value of 256 characters (code points, not bytes), drops one of 257', () => {
+    expect(decoded(`host=web1 note=${'x'.repeat(256)}`).fields.note).toHaveLength(256);
+    expect(decoded(`host=web1 note=${'😀'.repeat(256)}`).fields.note).toBe('😀'.repeat(256));
+    expect(dropped(`host=web1 note=${'x'.repeat(257)}`)).toEqual({
+      reason: 'field',
+      detail: 'key "note": longer than 256 characters',
+    });
+    expect(dropped(`host=web1 note="${'\\n'.repeat(257)}"`).reason).toBe('field');
   });
 
   it('accepts 32 extra fields, drops 33', () => {

@@ -118,14 +118,24 @@ describe('encodeHeartbeat', () => {
     expect(() => encodeHeartbeat({ host: 'web1', ts: 1 }, { secret: '' })).toThrow(/empty secret/);
   });
 
-  it('refuses a datagram over 8192 bytes, unless zlib brings it under', () => {
-    const fields = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`x${i}`, 'v'.repeat(1000)]));
-    expect(() => encodeHeartbeat({ host: 'web1', fields })).toThrow(/over the 8192-byte limit/);
-    expect(encodeHeartbeat({ host: 'web1', fields }, { zlib: true }).length).toBeLessThan(8192);
+  it('refuses a heartbeat over 8192 bytes, compressed or not (zlib never buys a bigger one)', () => {
+    const fields = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`x${i}`, 'v'.repeat(256)]));
+    expect(() => encodeHeartbeat({ host: 'web1', fields })).toThrow(/over the 8192-byte limit$/);
+    expect(() => encodeHeartbeat({ host: 'web1', fields }, { zlib: true })).toThrow(
+      /over the 8192-byte limit \(compressed or not\)/,
+    );
   });
 
-  it('refuses a compressed heartbeat that would inflate past 65536 bytes', () => {
-    const fields = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`x${i}`, 'v'.repeat(8000)]));
-    expect(() => encodeHeartbeat({ host: 'web1', fields }, { zlib: true })).toThrow(/65536-byte limit/);
+  it('compresses a heartbeat of up to 8192 bytes to far fewer', () => {
+    const fields = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`x${i}`, 'v'.repeat(256)]));
+    expect(encodeHeartbeat({ host: 'web1', fields }).length).toBeGreaterThan(7800);
+    expect(encodeHeartbeat({ host: 'web1', fields }, { zlib: true }).length).toBeLessThan(500);
+  });
+
+  it('refuses an extra field value over 256 characters', () => {
+    expect(encodeHeartbeat({ host: 'web1', fields: { note: 'é'.repeat(256) } }).length).toBeGreaterThan(512);
+    expect(() => encodeHeartbeat({ host: 'web1', fields: { note: 'x'.repeat(257) } })).toThrow(
+      /key "note": longer than 256 characters/,
+    );
   });
 });

@@ -5,6 +5,7 @@ import type { HostEvent } from '../../src/state/events.js';
 import { HostTable } from '../../src/state/host-table.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
+import { WriteRetry } from '../../src/store/write-retry.js';
 import { eventually } from '../helpers/daemon.js';
 import { watchStore } from '../helpers/watched-store.js';
 
@@ -18,14 +19,27 @@ const event = (host: string): Omit<HostEvent, 'id'> => ({
   reason: 'first heartbeat',
 });
 
-function setup(store: Store = createSqliteStore({ path: ':memory:' }), flushIntervalMs = 50) {
+function setup(
+  store: Store = createSqliteStore({ path: ':memory:' }),
+  flushIntervalMs = 50,
+  retry = new WriteRetry({ firstDelayMs: 20 }),
+) {
   const bus = new Bus();
   const table = new HostTable();
   const published: HostEvent[] = [];
   bus.on('event', (e) => published.push(e));
   const errors: unknown[] = [];
-  const committer = new Committer({ store, table, bus, flushIntervalMs, onError: (e) => errors.push(e) });
-  return { store, bus, table, committer, published, errors };
+  const recoveries: unknown[] = [];
+  const committer = new Committer({
+    store,
+    table,
+    bus,
+    flushIntervalMs,
+    onError: (e) => errors.push(e),
+    onRecovered: (outage) => recoveries.push(outage),
+    retry,
+  });
+  return { store, bus, table, committer, published, errors, recoveries };
 }
 
 describe('Committer: write-behind with group commit', () => {
@@ -100,6 +114,80 @@ describe('Committer: write-behind with group commit', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(published.map((e) => e.host)).toEqual(['web1']);
     expect(real.loadHosts().map((h) => h.name)).toEqual(['web1']);
+  });
+
+  it('a failing store is retried with a growing delay and reported once a minute, not at every change', async () => {
+    let clock = 0;
+    const real = createSqliteStore({ path: ':memory:' });
+    const watched = watchStore(real);
+    let attempts = 0;
+    const counting: Store = {
+      ...watched.store,
+      commit: (batch, hook) => {
+        attempts++;
+        return watched.store.commit(batch, hook);
+      },
+    };
+    const { table, committer, published, errors, recoveries } = setup(
+      counting,
+      60_000,
+      new WriteRetry({ now: () => clock }),
+    );
+    watched.failing = true;
+    for (let i = 0; i < 200; i++) {
+      committer.hostChanged(table.add(`h${i}`, 1, 1), true, true);
+      committer.recordEvent(event(`h${i}`));
+      // An API read before every answer: it must not hammer the store either.
+      expect(committer.commitPending()).toBe(false);
+      await nextTurn();
+    }
+    expect(attempts).toBe(1);
+    expect(errors).toHaveLength(1);
+    expect(committer.storeFailure).toMatchObject({ attempts: 1 });
+    // 1 s, 2 s, 4 s, …: each attempt made once its delay ran out, and reported only a minute on.
+    for (const at of [1_000, 3_000, 7_000, 15_000, 31_000, 63_000]) {
+      clock = at - 1;
+      expect(committer.commitPending()).toBe(false);
+      clock = at;
+      expect(committer.commitPending()).toBe(false);
+    }
+    expect(attempts).toBe(7);
+    expect(errors).toHaveLength(2);
+    watched.failing = false;
+    clock = 63_000 + 64_000;
+    expect(committer.commitPending()).toBe(true);
+    expect(published).toHaveLength(200);
+    expect(real.loadHosts()).toHaveLength(200);
+    expect(recoveries).toEqual([expect.objectContaining({ since: 0, attempts: 7 })]);
+    expect(committer.storeFailure).toBeUndefined();
+    committer.close();
+  });
+
+  it('keeps at most maxPendingEvents while the store fails, the newest, and says how many it dropped', async () => {
+    const real = createSqliteStore({ path: ':memory:' });
+    const watched = watchStore(real);
+    watched.failing = true;
+    const bus = new Bus();
+    const table = new HostTable();
+    const recoveries: { backlog: { droppedEvents: number } }[] = [];
+    const committer = new Committer({
+      store: watched.store,
+      table,
+      bus,
+      maxPendingEvents: 100,
+      onError: () => {},
+      onRecovered: (outage) => recoveries.push(outage),
+      retry: new WriteRetry({ firstDelayMs: 1 }),
+    });
+    for (let i = 0; i < 250; i++) committer.recordEvent({ ...event('web1'), at: i });
+    expect(committer.flushAll()).toBe(false);
+    watched.failing = false;
+    await eventually(() => expect(committer.flushAll()).toBe(true));
+    const kept = real.events({ limit: 1000 }).map((e) => e.at);
+    expect(kept.length).toBeLessThanOrEqual(100);
+    expect(kept[0]).toBe(249);
+    expect(recoveries[0]?.backlog.droppedEvents).toBe(250 - kept.length);
+    committer.close();
   });
 
   it('writes a routine beat as its timing only, in a cycle of paced slices', async () => {

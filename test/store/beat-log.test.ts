@@ -1,13 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Bus } from '../../src/bus.js';
 import { Committer } from '../../src/state/committer.js';
 import { nextExtras } from '../../src/state/host-extras.js';
 import { HostTable, type HostTiming } from '../../src/state/host-table.js';
-import { BeatLog, readBeatLog } from '../../src/store/beat-log.js';
+import { BeatLog, MAX_UNWRITTEN_BYTES, readBeatLog } from '../../src/store/beat-log.js';
 import createSqliteStore from '../../src/store/sqlite.js';
+import { WriteRetry } from '../../src/store/write-retry.js';
 import { eventually } from '../helpers/daemon.js';
 import { watchStore } from '../helpers/watched-store.js';
 
@@ -17,7 +18,10 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hbd-beats-'));
   path = join(dir, 'state.sqlite.beats');
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.restoreAllMocks();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const fail = (error: unknown) => {
@@ -141,6 +145,8 @@ describe('the beat log', () => {
       beatLog: new BeatLog(path, fail),
       flushIntervalMs: 20,
       onError: (error) => errors.push(error),
+      // Quick retries, each one reported: the test counts them.
+      retry: new WriteRetry({ firstDelayMs: 10, maxDelayMs: 20, reportEveryMs: 0 }),
     });
     const slots = ['web1', 'web2', 'web3'].map((name) => table.add(name, 1, 1));
     // Like a host reporting `load=…`: no beat is routine, so none is left to the cycle's timing rows.
@@ -187,6 +193,40 @@ describe('the beat log', () => {
       ['web3', 6_000, 6, 'load=6000'],
     ]);
     committer.close();
+  });
+
+  it('on a full disk: reported once, retried after a delay, and holds only the newest line per host past its bound', () => {
+    let clock = 0;
+    const errors: unknown[] = [];
+    const log = new BeatLog(path, (error) => errors.push(error), new WriteRetry({ now: () => clock }));
+    const write = vi.spyOn(fs, 'writeSync').mockImplementation(() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+    });
+    const lines = Math.ceil(MAX_UNWRITTEN_BYTES / 20);
+    for (let n = 0; n < lines; n++) {
+      log.append(timing(`web${n % 3}`, n));
+      if (n % 1000 === 0) log.flush();
+    }
+    log.flush();
+    // Every flush but the first came before the retry was due: one attempt, one report.
+    expect(write).toHaveBeenCalledTimes(1);
+    expect(errors).toHaveLength(1);
+    expect(log.failure).toMatchObject({ attempts: 1 });
+    clock = 1_000;
+    log.flush();
+    expect(write).toHaveBeenCalledTimes(2);
+    expect(errors).toHaveLength(1);
+    write.mockRestore();
+    clock = 3_000;
+    log.flush();
+    expect(log.failure).toBeUndefined();
+    expect(readFileSync(path, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+    expect([...readBeatLog(path).values()].map((t) => t.lastSeen).sort((a, b) => a - b)).toEqual([
+      lines - 3,
+      lines - 2,
+      lines - 1,
+    ]);
+    log.close(false);
   });
 
   it('rotation keeps what arrives during a cycle in the live file', () => {

@@ -106,6 +106,93 @@ describe('the SQLite store', () => {
     store.close();
   });
 
+  it('keeps events within their limits as they are written: per host, then the oldest of all', () => {
+    let limits = { maxEvents: 10, perHost: 4 };
+    const store = createSqliteStore({ path: join(dir, 's.sqlite'), eventLimits: () => limits });
+    const write = (host: string, count: number) =>
+      store.commit({
+        deletes: [],
+        upserts: [],
+        timings: [],
+        events: Array.from({ length: count }, (_, i) => event(host, i)),
+      });
+    write('quiet', 2);
+    write('flood', 50);
+    const hosts = () => store.events({ limit: 100 }).map((e) => e.host);
+    expect(hosts().filter((h) => h === 'flood')).toHaveLength(4);
+    expect(hosts().filter((h) => h === 'quiet')).toHaveLength(2);
+    for (const host of ['a', 'b', 'c']) write(host, 3);
+    // 2 + 4 + 9 = 15 written: the 5 oldest go, the quiet host's two among them.
+    expect(hosts()).toHaveLength(10);
+    expect(hosts()).not.toContain('quiet');
+    // A limit lowered by a reload is reached by the next commits, each trimming a batch.
+    limits = { maxEvents: 3, perHost: 4 };
+    write('d', 1);
+    expect(hosts()).toHaveLength(3);
+    store.close();
+    // The counts come back from the file.
+    const reopened = createSqliteStore({ path: join(dir, 's.sqlite'), eventLimits: () => limits });
+    reopened.commit({ deletes: [], upserts: [], timings: [], events: [event('e', 1)] });
+    expect(reopened.events({ limit: 100 }).map((e) => e.host)).toEqual(['e', 'd', 'c']);
+    reopened.close();
+  });
+
+  it('a commit that rolls back leaves the event counts as they were', () => {
+    const store = createSqliteStore({
+      path: join(dir, 's.sqlite'),
+      eventLimits: () => ({ maxEvents: 100, perHost: 2 }),
+    });
+    const fail = () => {
+      throw new Error('no');
+    };
+    for (let i = 0; i < 3; i++) {
+      expect(() =>
+        store.commit({ deletes: [], upserts: [], timings: [], events: [event('a', i)] }, fail),
+      ).toThrow();
+    }
+    store.commit({ deletes: [], upserts: [], timings: [], events: [event('a', 10), event('a', 11)] });
+    expect(store.events({ limit: 10 }).map((e) => e.at)).toEqual([11, 10]);
+    store.close();
+  });
+
+  it('skips an outbox row it cannot read, says which, and keeps the others', () => {
+    const path = join(dir, 's.sqlite');
+    const warnings: string[] = [];
+    const store = createSqliteStore({ path, onWarning: (message) => warnings.push(message) });
+    for (const key of ['first', 'second']) {
+      store.outbox.decide({
+        consumed: [],
+        notified: [],
+        messages: [
+          {
+            channel: 'webhook',
+            notification: {
+              dedupKey: key,
+              kind: 'down',
+              title: key,
+              body: key,
+              hosts: [],
+              at: 1,
+              resolves: false,
+            },
+            createdAt: 1,
+            deadlineAt: 2,
+          },
+        ],
+      });
+    }
+    store.close();
+    const db = new Database(path);
+    db.prepare("UPDATE outbox SET notification = '{' WHERE dedup_key = 'first'").run();
+    db.close();
+    const reopened = createSqliteStore({ path, onWarning: (message) => warnings.push(message) });
+    expect(reopened.outbox.pendingMessages().map((m) => m.notification.title)).toEqual(['second']);
+    expect(warnings).toEqual([
+      expect.stringMatching(`state file ${path}, table outbox, row 1: column notification is not valid JSON`),
+    ]);
+    reopened.close();
+  });
+
   it('upgrades a file of an older hbd in place: its pending messages keep their order', () => {
     const path = join(dir, 's.sqlite');
     const created = createSqliteStore({ path });

@@ -375,7 +375,8 @@ describe('the dashboard with 10,000 hosts', () => {
   const nameOf = (index: number) => `h${String(index).padStart(5, '0')}`;
 
   beforeAll(async () => {
-    hbd = await startTestDaemon({ interval: 600, grace: 600 });
+    // Ten thousand new unsigned hosts in seconds: past the default new_hosts_per_minute.
+    hbd = await startTestDaemon({ interval: 600, grace: 600, limits: { new_hosts_per_minute: 100_000 } });
     for (let round = 0; round < 5 && hbd.daemon.monitor.table.size < HOSTS; round++) {
       for (let index = 0; index < HOSTS; index++) {
         if (hbd.daemon.monitor.table.find(nameOf(index)) >= 0) continue;

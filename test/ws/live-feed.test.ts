@@ -3,6 +3,7 @@ import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Bus } from '../../src/bus.js';
+import type { HostJson } from '../../src/http/host-json.js';
 import type { HeartbeatNotice } from '../../src/state/events.js';
 import { LiveFeed, type LiveFeedOptions } from '../../src/ws/live-feed.js';
 import { eventually } from '../helpers/daemon.js';
@@ -19,7 +20,13 @@ afterEach(() => {
 
 async function startFeed(options: Partial<LiveFeedOptions> = {}) {
   const bus = new Bus();
-  const feed = new LiveFeed({ bus, snapshot: () => [], flushMs: 20, ...options });
+  const feed = new LiveFeed({
+    bus,
+    snapshotNames: () => [],
+    hosts: { json: () => undefined, onHostError: () => {} },
+    flushMs: 20,
+    ...options,
+  });
   const server = http.createServer();
   server.on('upgrade', (request, socket, head) => feed.handleUpgrade(request, socket, head));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -103,8 +110,38 @@ describe('LiveFeed (/ws)', () => {
     ]);
   });
 
+  it('sends the snapshot in frames, the last saying done, and live frames only after it', async () => {
+    const names = Array.from({ length: 300 }, (_, i) => `h${String(i).padStart(3, '0')}`);
+    const { bus, port } = await startFeed({
+      snapshotNames: () => names,
+      hosts: {
+        json: (name) => ({ name, msg: 'x'.repeat(1000) }) as unknown as HostJson,
+        onHostError: () => {},
+      },
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    cleanups.push(() => ws.terminate());
+    const frames: Frame[] = [];
+    ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Frame));
+    await new Promise((resolve) => ws.on('open', resolve));
+    bus.emit('heartbeat', notice('h001', 1));
+    bus.emit('heartbeat', notice('h001', 2));
+    await eventually(() => expect(frames.at(-1)?.type).toBe('heartbeat'));
+    const snapshot = frames.filter((frame) => frame.type === 'snapshot');
+    expect(snapshot.length).toBeGreaterThan(1);
+    expect(snapshot.map((frame) => frame.done)).toEqual([...snapshot.slice(1).map(() => false), true]);
+    expect(snapshot.flatMap((frame) => (frame.hosts as { name: string }[]).map((host) => host.name))).toEqual(
+      names,
+    );
+    // Nothing between the snapshot's frames; the two heartbeats of one host merged into the latest.
+    expect(frames.slice(0, snapshot.length).every((frame) => frame.type === 'snapshot')).toBe(true);
+    expect(frames.slice(snapshot.length)).toEqual([expect.objectContaining({ type: 'heartbeat', seq: 2 })]);
+  });
+
   it('drops a client that stops reading, and keeps serving the others', async () => {
-    const { bus, feed, port } = await startFeed({ maxBufferedBytes: 64 * 1024 });
+    const { bus, feed, port } = await startFeed({
+      limits: () => ({ client_buffer_bytes: 64 * 1024, client_stall_seconds: 30 }),
+    });
     const { frames: healthy } = await connect(port);
     // A client that completes the handshake and then never reads a byte.
     const stalled = net.connect(port, '127.0.0.1');

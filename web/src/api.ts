@@ -60,7 +60,8 @@ export interface HeartbeatFrame {
 }
 
 export type FeedFrame =
-  | { type: 'snapshot'; at: string; hosts: HostJson[] }
+  /** One of the frames of a snapshot: the fleet is the hosts of all of them, up to the one with `done`. */
+  | { type: 'snapshot'; at: string; done: boolean; hosts: HostJson[] }
   | HeartbeatFrame
   | ({ type: 'event' } & EventJson);
 

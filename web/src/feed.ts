@@ -41,18 +41,25 @@ function connect(): void {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${scheme}://${location.host}/ws`);
   socket = ws;
+  // The snapshot comes in frames of some hosts each; the fleet is replaced once the last has come.
+  let snapshotParts: HostJson[][] = [];
   ws.onmessage = (message) => {
-    const text = String(message.data);
-    if (text.startsWith('{"type":"snapshot"')) {
-      performance.mark('hbd:snapshot-received');
-      attempt = 0;
-      if (fleet.value.connection.state !== 'open') setConnection({ state: 'open' });
-      // Events that happened while disconnected are in the store, not in the snapshot.
-      getJson<EventJson[]>('/api/events?limit=200').then(addFetchedEvents, () => {});
+    const frame = JSON.parse(String(message.data)) as FeedFrame;
+    if (frame.type !== 'snapshot') {
+      receive(frame);
+      return;
     }
-    const frame = JSON.parse(text) as FeedFrame;
-    if (frame.type === 'snapshot') performance.mark('hbd:snapshot-parsed');
-    receive(frame);
+    snapshotParts.push(frame.hosts);
+    if (!frame.done) return;
+    const hosts = snapshotParts.flat();
+    snapshotParts = [];
+    performance.mark('hbd:snapshot-received');
+    performance.mark('hbd:snapshot-parsed');
+    attempt = 0;
+    if (fleet.value.connection.state !== 'open') setConnection({ state: 'open' });
+    // Events that happened while disconnected are in the store, not in the snapshot.
+    getJson<EventJson[]>('/api/events?limit=200').then(addFetchedEvents, () => {});
+    receive({ ...frame, hosts });
   };
   ws.onclose = () => {
     if (socket !== ws) return;

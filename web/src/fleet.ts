@@ -205,6 +205,8 @@ function hostOf(json: HostJson): Host {
 
 function applyHeartbeat(state: FleetState, frame: HeartbeatFrame): void {
   let host = state.hosts.get(frame.host);
+  // A heartbeat that came while the snapshot was being sent may be in it already: not counted twice.
+  if (host && frame.at === host.last_seen && frame.seq === host.seq) return;
   if (!host) {
     host = hostOf({
       name: frame.host,

@@ -1,4 +1,5 @@
 import { formatDuration as duration } from '../../src/state/format-duration.js';
+import { globMatch } from '../../src/state/glob-match.js';
 
 /** "12 s ago", "3 min ago", "5 h ago", "2 d ago". */
 export function ago(ms: number, now: number): string {
@@ -29,10 +30,6 @@ export function seconds(ms: number): string {
 
 /** Whether a silence's pattern (a name, or a glob with * and ?) covers a host, as hbd decides it. */
 export function globMatches(pattern: string, name: string): boolean {
-  const source = pattern
-    .toLowerCase()
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${source}$`).test(name.toLowerCase());
+  // hbd's own matcher, so the page and the daemon never disagree (and no regex backtracking).
+  return globMatch(pattern.toLowerCase(), name.toLowerCase());
 }
