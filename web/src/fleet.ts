@@ -1,3 +1,4 @@
+import { STATUSES } from '../../src/protocol/types.js';
 import type { EventJson, FeedFrame, HeartbeatFrame, HostJson, HostState, Status } from './api.js';
 import { Observable } from './observable.js';
 
@@ -267,8 +268,9 @@ function applyEvent(state: FleetState, event: EventJson): void {
   if (event.kind === 'state' && event.to && event.to !== host.state) {
     host.state = event.to as HostState;
     pending.states++;
-  } else if (event.kind === 'status' && event.to && event.to !== host.status) {
-    host.status = event.to as Status;
+  } else if (event.kind === 'status' && isStatus(event.to) && event.to !== host.status) {
+    // A flapping episode's event says `flapping`, which is no status: the heartbeats carry the exact one.
+    host.status = event.to;
     pending.states++;
   } else if (event.kind === 'dns') {
     // A DNS change carries only addresses; the rest is fetched.
@@ -290,4 +292,8 @@ function countsOf(hosts: Map<string, Host>): Counts {
 function sameCounts(a: Counts, b: Counts): boolean {
   for (const key of Object.keys(a) as CountKey[]) if (a[key] !== b[key]) return false;
   return true;
+}
+
+function isStatus(value: string | null): value is Status {
+  return (STATUSES as readonly (string | null)[]).includes(value);
 }
