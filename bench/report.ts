@@ -4,7 +4,7 @@ export interface Row {
   measure: string;
   /** null: the measurement failed (see note). */
   value: number | null;
-  unit: '/s' | 'B/host' | 'ns/heartbeat' | '%' | 'ms' | 'B';
+  unit: '/s' | 'B/host' | 'ns/heartbeat' | 'µs/datagram' | '%' | 'ms' | 'B';
   /** The figure is a lower bound (the sender, not the receiver, was the limit). */
   atLeast?: boolean;
   target: { atLeast: boolean; value: number; hint?: string } | null;
@@ -36,6 +36,8 @@ export function formatFigure(value: number | null, unit: Row['unit'], atLeast = 
       return `${prefix}${value.toFixed(0)} B/host`;
     case 'ns/heartbeat':
       return `${prefix}${value.toFixed(0)} ns/hb`;
+    case 'µs/datagram':
+      return `${prefix}${value.toFixed(2)} µs/datagram`;
     case '%':
       return `${prefix}${value.toFixed(2)} %`;
     case 'ms':

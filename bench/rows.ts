@@ -1,4 +1,5 @@
 /** Turns the measurements into the table's lines: figure, target, baseline ratio, verdict, and why. */
+import type { DecodeReport } from './decode-worker.js';
 import { isolationRows } from './isolation-rows.js';
 import type { HbdIngest } from './measure-hbd.js';
 import type { IsolationRun, SnapshotTiming } from './measure-isolation.js';
@@ -21,6 +22,7 @@ export interface BenchResults {
   push?: PushRun | undefined;
   isolation?: IsolationRun | undefined;
   snapshotTiming?: SnapshotTiming | undefined;
+  decode?: DecodeReport | undefined;
 }
 
 /** Why the receiver stopped keeping up: its state at the fastest pass and at the slowest miss. */
@@ -86,6 +88,7 @@ export function buildRows({
   push,
   isolation,
   snapshotTiming,
+  decode,
 }: BenchResults): Row[] {
   const baselineRate = udp?.search.sustained ?? null;
   // A sender-limited baseline is a lower bound, so the ratios against it are upper bounds.
@@ -207,5 +210,85 @@ export function buildRows({
           : ''),
     },
     ...isolationRows(isolation, snapshotTiming),
+    ...decodeRows(decode),
+  ];
+}
+
+/** How many times a valid zlib heartbeat refusing a bomb may cost. */
+const BOMB_TARGET_RATIO = 4;
+
+/** Section 9: decodeDatagram per datagram, each case as a ratio to a valid plain heartbeat. */
+function decodeRows(decode: DecodeReport | undefined): Row[] {
+  const plain = decode?.usPerDatagram.plain ?? null;
+  const zlib = decode?.usPerDatagram.zlib ?? null;
+  const bomb = decode?.usPerDatagram.bomb ?? null;
+  const garbage = decode?.usPerDatagram.garbage ?? null;
+  const decoded = (name: keyof DecodeReport['outcome']) =>
+    decode ? `${decode.bytes[name]} bytes, decoded as ${decode.outcome[name]}` : '';
+  const bombTarget =
+    zlib === null
+      ? null
+      : {
+          atLeast: false,
+          value: zlib * BOMB_TARGET_RATIO,
+          hint: ` (${BOMB_TARGET_RATIO}× a valid zlib heartbeat)`,
+        };
+  const bombRefused = decode?.outcome.bomb === 'inflate';
+  return [
+    {
+      measure: '9. decode baseline: valid plain heartbeat',
+      value: plain,
+      unit: 'µs/datagram',
+      target: null,
+      baselineOf: null,
+      ratio: plain === null ? null : 1,
+      verdict: plain === null ? 'FAILED' : 'baseline',
+      note: decode
+        ? `${decoded('plain')}; best of ${decode.rounds} rounds of ${decode.callsPerRound.toLocaleString('en-US')} ` +
+          'calls each, the four cases alternately in one process'
+        : '',
+    },
+    {
+      measure: '9. decode valid zlib heartbeat',
+      value: zlib,
+      unit: 'µs/datagram',
+      target: null,
+      baselineOf: 'plain heartbeat',
+      ratio: ratioOf(zlib, plain),
+      verdict: zlib === null ? 'FAILED' : 'info',
+      note:
+        decoded('zlib') +
+        (decode && !decode.reusableInflater
+          ? '; this Node lacks the reusable inflater: inflateSync is used'
+          : ''),
+    },
+    {
+      measure: '9. decode zlib bomb (8 MiB of zeros)',
+      value: bomb,
+      unit: 'µs/datagram',
+      target: bombTarget,
+      baselineOf: 'plain heartbeat',
+      ratio: ratioOf(bomb, plain),
+      verdict:
+        bombTarget === null || bomb === null ? 'FAILED' : bombRefused ? verdictOf(bomb, bombTarget) : 'MISS',
+      note:
+        decoded('bomb') +
+        (decode && !bombRefused ? ' (NOT refused as inflate: bug)' : '') +
+        (bomb !== null && zlib !== null ? `; ${(bomb / zlib).toFixed(2)} × a valid zlib heartbeat` : ''),
+    },
+    {
+      measure: '9. decode zlib header + garbage',
+      value: garbage,
+      unit: 'µs/datagram',
+      target: null,
+      baselineOf: 'plain heartbeat',
+      ratio: ratioOf(garbage, plain),
+      verdict: garbage === null ? 'FAILED' : 'info',
+      note:
+        decoded('garbage') +
+        (garbage !== null && zlib !== null
+          ? `; ${(garbage / zlib).toFixed(2)} × a valid zlib heartbeat`
+          : ''),
+    },
   ];
 }

@@ -4,11 +4,12 @@
  * also given as a ratio to a baseline measured in this same run; the absolute figures only
  * hold for this machine, now.
  *
- * `npm run bench -- push wheel` runs only the sections named (ingest, memory, wheel, push, isolation).
+ * `npm run bench -- push wheel` runs only the sections named (ingest, memory, wheel, push, isolation, decode).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { killAllChildren } from './ipc.js';
+import { DECODE_CALLS, DECODE_ROUNDS, measureDecode } from './measure-decode.js';
 import { measureHbdIngest } from './measure-hbd.js';
 import {
   ISOLATION_HOSTS,
@@ -37,6 +38,7 @@ const SECTIONS: Record<string, readonly string[]> = {
   wheel: ['5.'],
   push: ['6.'],
   isolation: ['7.', '8.'],
+  decode: ['9.'],
 };
 const selected = process.argv.slice(2);
 for (const name of selected) {
@@ -151,6 +153,23 @@ try {
       () => measureSnapshotTiming(log),
     );
   }
+  if (wants('decode'))
+    results.decode = await section(
+      `9. decodeDatagram per datagram: valid plain and zlib heartbeats, a zlib bomb, a zlib header + garbage ` +
+        `(best of ${DECODE_ROUNDS} rounds of ${DECODE_CALLS} calls)`,
+      async () => {
+        const report = await measureDecode();
+        log(
+          `  ${Object.entries(report.usPerDatagram)
+            .map(
+              ([name, us]) =>
+                `${name} ${us.toFixed(2)} µs (${report.outcome[name as keyof typeof report.outcome]})`,
+            )
+            .join(', ')}`,
+        );
+        return report;
+      },
+    );
 } finally {
   killAllChildren();
 }
