@@ -329,6 +329,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       push.reload(next);
       monitor.setTiming(timingOf(next));
       monitor.setStatusFlapPolicy(statusFlapPolicyOf(next.limits));
+      // The isolation window and settle time are derived from grace and interval.
+      notify.reload(notifySettingsOf(next));
       pipeline.setGatekeeper(gatekeeperOf(next));
       hostLimits.configure(hostLimitsOf(next));
       log.level = next.log_level;

@@ -87,7 +87,7 @@ interface Extra {
  */
 export class NotifyEngine {
   readonly #options: NotifyEngineOptions;
-  readonly #settings: NotifySettings;
+  #settings: NotifySettings;
   readonly #workers = new Map<string, ChannelWorker>();
   readonly #groups = new Map<string, Group>();
   /** Triggers written by a transaction whose commit is not confirmed yet, by event id. */
@@ -133,6 +133,22 @@ export class NotifyEngine {
 
   channelStats(): { channel: string; stats: ChannelStats }[] {
     return [...this.#workers.values()].map((worker) => ({ channel: worker.channel, stats: worker.stats }));
+  }
+
+  /**
+   * Applies what a config reload changes: the settings derived from the live keys `grace` (the
+   * isolation window) and `interval` (the settle time after isolation). The rest comes from the
+   * `notify` section, which needs a restart, so it stays as it was.
+   */
+  reload(settings: NotifySettings): void {
+    const isolation = this.#settings.isolation;
+    const windowMs = settings.isolation?.windowMs;
+    this.#settings = {
+      ...this.#settings,
+      isolation: isolation && windowMs !== undefined ? { ...isolation, windowMs } : isolation,
+      isolationSettleMs: settings.isolationSettleMs,
+    };
+    if (windowMs !== undefined) this.#isolation?.setWindowMs(windowMs);
   }
 
   /** Resumes from the store: undecided triggers (held for the restart grace) and unsent messages. */

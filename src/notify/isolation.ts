@@ -13,7 +13,7 @@ export interface IsolationPolicy {
  * thousands of "down" ones that would all be wrong.
  */
 export class IsolationGuard {
-  readonly #policy: IsolationPolicy;
+  #policy: IsolationPolicy;
   #silencedAt: number[] = [];
   #isolated = false;
 
@@ -23,6 +23,11 @@ export class IsolationGuard {
 
   get windowMs(): number {
     return this.#policy.windowMs;
+  }
+
+  /** A new window (the grace changed on reload); silences already counted are judged by it from now on. */
+  setWindowMs(windowMs: number): void {
+    this.#policy = { ...this.#policy, windowMs };
   }
 
   get isolated(): boolean {
@@ -97,6 +102,11 @@ export class FleetIsolation {
 
   get windowMs(): number {
     return this.#everyHost.windowMs;
+  }
+
+  setWindowMs(windowMs: number): void {
+    this.#everyHost.setWindowMs(windowMs);
+    this.#signedHosts.setWindowMs(windowMs);
   }
 
   get isolated(): boolean {

@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { type RunningDaemon, startDaemon } from '../../src/main.js';
+import type { Clock } from '../../src/state/clock.js';
 
 export interface TestDaemon {
   daemon: RunningDaemon;
@@ -25,8 +26,15 @@ export interface TestDaemon {
 /** Config keys as in hb.yaml. Ports default to 0 (any free port), state to a temp dir. */
 export type TestConfig = Record<string, unknown>;
 
-/** Starts a real hbd in this process: real UDP socket, real HTTP server, real SQLite file. */
-export async function startTestDaemon(overrides: TestConfig = {}, dir = mkdtempSync(join(tmpdir(), 'hbd-'))) {
+/**
+ * Starts a real hbd in this process: real UDP socket, real HTTP server, real SQLite file. On a
+ * `clock` (a ManualClock) deadlines and group waits pass only when the test says so.
+ */
+export async function startTestDaemon(
+  overrides: TestConfig = {},
+  dir = mkdtempSync(join(tmpdir(), 'hbd-')),
+  clock?: Clock,
+) {
   const text = stringify({
     hb_host: '127.0.0.1',
     hb_port: 0,
@@ -48,7 +56,7 @@ export async function startTestDaemon(overrides: TestConfig = {}, dir = mkdtempS
   );
   const client = dgram.createSocket('udp4');
   const handle: TestDaemon = {
-    daemon: await startDaemon(config, { log }),
+    daemon: await startDaemon(config, { log, clock }),
     config,
     dir,
     logs,
@@ -61,7 +69,7 @@ export async function startTestDaemon(overrides: TestConfig = {}, dir = mkdtempS
       ),
     async restart() {
       await handle.daemon.stop();
-      handle.daemon = await startDaemon(config, { log });
+      handle.daemon = await startDaemon(config, { log, clock });
     },
     async stop() {
       await handle.daemon.stop();

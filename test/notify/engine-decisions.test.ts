@@ -255,4 +255,26 @@ describe('what the engine announces', () => {
     expect(titles()).toEqual(['hbd may be isolated']);
     expect(sent[0]?.body).toMatch(/^10 of 11 established hosts went silent/);
   });
+
+  it('after a reload, isolation is judged by the new window and ends after the new settle time', async () => {
+    const isolation = { share: 0.5, minHosts: 10, windowMs: 1000 };
+    // A group waits longer than the silences take, so none is decided before the guard trips.
+    start({ isolation, isolationSettleMs: 60_000, groupWaitMs: 30_000 });
+    const fleet = Array.from({ length: 12 }, (_, i) => `node${i}`);
+    for (const host of fleet) transition(host, 'up');
+    // What a reload to `grace: 60, interval: 5` derives.
+    engine.reload(settings({ isolation: { ...isolation, windowMs: 60_000 }, isolationSettleMs: 5000 }));
+    // Two seconds apart: together only within the new window.
+    for (const host of fleet) {
+      transition(host, 'down');
+      await wait(2000);
+    }
+    await wait(30_000);
+    expect(titles()).toEqual(['hbd may be isolated']);
+    expect(sent[0]?.body).toMatch(/ within 60 s /);
+
+    for (const host of fleet.slice(2)) transition(host, 'up');
+    await wait(5000 + 100);
+    expect(titles()).toEqual(['hbd may be isolated', 'hbd hears its hosts again']);
+  });
 });

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeHeartbeat, type HeartbeatInput } from '../../src/protocol/encode.js';
 import { eventually, getJson, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { type NtfyRequest, STANDIN_NTFY_TOPIC, startNtfyStandin } from '../helpers/standins/ntfy.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
@@ -26,26 +27,34 @@ afterEach(async () => {
   await ntfy?.close();
 });
 
-async function start(notify: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
+async function start(
+  notify: Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
+  clock?: ManualClock,
+) {
   webhook = await startWebhookStandin();
   ntfy = await startNtfyStandin();
-  hbd = await startTestDaemon({
-    interval: INTERVAL,
-    grace: GRACE,
-    api_token: 'a-token-for-the-notify-tests',
-    notify: {
-      group_wait: GROUP_WAIT,
-      restart_grace: 0,
-      retry_min: 0.05,
-      retry_max: 0.2,
-      rate_limit: 0,
-      flapping: false,
-      webhook: { url: `${webhook.url}/hooks/hbd` },
-      ntfy: { url: `${ntfy.url}/${STANDIN_NTFY_TOPIC}` },
-      ...notify,
+  hbd = await startTestDaemon(
+    {
+      interval: INTERVAL,
+      grace: GRACE,
+      api_token: 'a-token-for-the-notify-tests',
+      notify: {
+        group_wait: GROUP_WAIT,
+        restart_grace: 0,
+        retry_min: 0.05,
+        retry_max: 0.2,
+        rate_limit: 0,
+        flapping: false,
+        webhook: { url: `${webhook.url}/hooks/hbd` },
+        ntfy: { url: `${ntfy.url}/${STANDIN_NTFY_TOPIC}` },
+        ...notify,
+      },
+      ...config,
     },
-    ...config,
-  });
+    undefined,
+    clock,
+  );
   return hbd;
 }
 
@@ -286,9 +295,20 @@ describe('notifications', () => {
   });
 
   it('collapses what passes the rate limit into one digest', async () => {
-    await start({ rate_limit: 2, group_by: 'site' });
+    // On a manual clock the five hosts beat at the same instant, so they go down in the same
+    // sweep and their five groups are decided together, however slow the machine: the first
+    // message goes out, the other four in the last slot of the minute's two.
+    const clock = new ManualClock(Date.now());
+    await start({ rate_limit: 2, group_by: 'site' }, {}, clock);
     const sites = ['ams', 'fra', 'lon', 'par', 'ber'];
     for (const site of sites) await beat([`gw-${site}`], { fields: { site } });
+    await eventually(async () => expect((await hostStates()).size).toBe(5), 4000);
+    clock.advance((INTERVAL + GRACE) * 1000 + 1000);
+    await eventually(
+      async () => expect([...(await hostStates()).values()]).toEqual(sites.map(() => 'down')),
+      4000,
+    );
+    clock.advance(GROUP_WAIT * 1000);
     await eventually(
       () => expect([webhook.requests.length, webhook.rejected.map((r) => r.body)]).toEqual([2, []]),
       4000,
@@ -302,5 +322,16 @@ describe('notifications', () => {
       hbd!.url('/api/outbox?state=merged&channel=webhook'),
     );
     expect(body.messages).toHaveLength(4);
+  });
+
+  // Regression: a reload applied grace to the hosts but the isolation window kept the old one.
+  it('follows a reload: the isolation window is the new grace', async () => {
+    const daemon = await start({ isolation: { share: 0.5, min_hosts: 10 } });
+    // A grace of 0.4 s gives the smallest window, 1 s; the reload widens it to 2 s.
+    daemon.daemon.reload({ ...daemon.config, grace: 2 });
+    await establish(names('node', 12));
+    await eventually(() => expect(webhook.requests).toHaveLength(1), 6000);
+    expect(webhook.requests[0]!.body.title).toBe('hbd may be isolated');
+    expect(webhook.requests[0]!.body.body).toMatch(/ went silent within 2 s /);
   });
 });
