@@ -1,3 +1,5 @@
+// No imports: the dashboard (web/) bundles this file too, so it must not pull in Node-only code.
+
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -59,6 +61,8 @@ function durationError(text: string, why?: string): Error {
 /**
  * For people, to read at a glance: the largest unit of days, hours, minutes and seconds and,
  * when not zero, the next one down ("1h 30m", "45s", "2d"); the rest is dropped. Negative is "0s".
+ * The one wording of a span everywhere: CLI, events, notifications and the dashboard. It is also
+ * the syntax parseDuration reads, so a span hbd prints can be typed back.
  */
 export function formatDuration(ms: number): string {
   let rest = Math.max(0, Math.round(ms / SECOND_MS)) * SECOND_MS;

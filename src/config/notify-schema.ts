@@ -16,6 +16,12 @@ import {
  * builds them, so there is one authority for what a provider accepts.
  */
 
+/**
+ * The channels the top-level `pushsrv` chooses among (it is one of them, `all` or `none`); the other
+ * channels are used whenever they are configured.
+ */
+export const PUSH_SERVICE_NAMES = ['pushover', 'mattermost', 'signal'] as const;
+
 function httpUrl(what: string) {
   return z.url({ protocol: /^https?$/, error: `expected ${what}` });
 }

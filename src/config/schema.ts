@@ -4,7 +4,7 @@ import { ROLES, USER_NAME, USER_NAME_RULE } from '../auth/users.js';
 import { TSIG_ALGORITHMS } from '../dns/update-types.js';
 import { parseNetwork } from '../ingest/networks.js';
 import { MAX_PATTERN_LENGTH } from '../state/host-pattern.js';
-import { notifySection } from './notify-schema.js';
+import { notifySection, PUSH_SERVICE_NAMES } from './notify-schema.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
 import { pingKeyIsNoToken, pushPingKey, pushSection } from './push-schema.js';
 import {
@@ -259,7 +259,7 @@ export function configSchema(ctx: SchemaContext) {
         .prefault({}),
       // Node's setRecvBufferSize takes an int32; 0 leaves the OS default.
       udp_rcvbuf: intRange(0, 2 ** 31 - 1).default(8 * MIB),
-      pushsrv: oneOf(['pushover', 'mattermost', 'signal', 'all', 'none']).default('all'),
+      pushsrv: oneOf([...PUSH_SERVICE_NAMES, 'all', 'none']).default('all'),
       dyndomains: z
         .array(z.hostname('expected a domain name'), 'expected a list of domain names')
         .default([]),

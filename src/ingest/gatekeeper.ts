@@ -62,10 +62,10 @@ export class Gatekeeper {
     if (auth === 'off') return this.#unsigned(source, 'unsigned', ' (auth is off: no signature counts)');
     const entry = this.#keys.get(hb.host) ?? this.#everyHost;
     if (hb.signature === undefined) {
-      if (entry !== undefined)
-        return reject('unsigned', `host "${hb.host}" has a key: heartbeats must be signed`);
-      if (auth === 'required') return reject('unsigned', 'auth is required: heartbeats must be signed');
-      return this.#unsigned(source, 'unsigned', '');
+      if (!mustSign(auth, entry !== undefined)) return this.#unsigned(source, 'unsigned', '');
+      return entry !== undefined
+        ? reject('unsigned', `host "${hb.host}" has a key: heartbeats must be signed`)
+        : reject('unsigned', 'auth is required: heartbeats must be signed');
     }
     if (entry === undefined) {
       if (auth === 'required') return reject('auth', `no key is configured for host "${hb.host}"`);
@@ -98,6 +98,20 @@ export class Gatekeeper {
     if (this.#unsignedNetworks.has(source)) return ACCEPT_UNSIGNED;
     return reject(reason, `from ${source}: a key is required outside unsigned_networks${why}`);
   }
+}
+
+/**
+ * Whether the heartbeats of `host` must be signed to be accepted: never with `auth: off` (no
+ * signature counts), always when the host has a key (its own or `*`) or `auth` is `required`.
+ * The one statement of the rule: the gatekeeper applies it, and HTTP pings (which cannot be
+ * signed) are refused for such hosts.
+ */
+export function needsSignature(options: Pick<GatekeeperOptions, 'auth' | 'keys'>, host: string): boolean {
+  return mustSign(options.auth, Object.hasOwn(options.keys, host) || Object.hasOwn(options.keys, '*'));
+}
+
+function mustSign(auth: AuthMode, hasKey: boolean): boolean {
+  return auth !== 'off' && (hasKey || auth === 'required');
 }
 
 function prepare(entry: KeyEntry): PreparedKeys {

@@ -1,4 +1,5 @@
 import type { NotifyConfig } from '../config/notify-schema.js';
+import { PUSH_SERVICE_NAMES } from '../config/notify-schema.js';
 import type { Config } from '../config/schema.js';
 import createEmail from './email.js';
 import createMattermost from './mattermost.js';
@@ -21,7 +22,7 @@ export const CHANNEL_NAMES: readonly ChannelName[] = [
 ];
 
 /** The channels `pushsrv` chooses among; the others are used whenever they are configured. */
-export const PUSH_SERVICES: ReadonlySet<ChannelName> = new Set(['pushover', 'mattermost', 'signal']);
+export const PUSH_SERVICES: ReadonlySet<ChannelName> = new Set(PUSH_SERVICE_NAMES);
 
 /** Whether `pushsrv` lets a configured channel be used. */
 export function pushsrvAllows(pushsrv: Config['pushsrv'], name: ChannelName): boolean {

@@ -1,5 +1,5 @@
+import { formatDuration } from '../config/duration.js';
 import { escapeControlCharacters } from '../inert-text.js';
-import { formatDuration } from '../state/format-duration.js';
 import type { Notification, NotificationKind, NotifiedHost } from './types.js';
 
 /**

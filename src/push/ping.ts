@@ -1,4 +1,5 @@
 import type { Config } from '../config/schema.js';
+import { needsSignature } from '../ingest/gatekeeper.js';
 import { normalizeHostName } from '../protocol/hostname.js';
 import type { Heartbeat } from '../protocol/types.js';
 import type { Monitor } from '../state/monitor.js';
@@ -184,10 +185,4 @@ export class PushPings {
     };
     this.#monitor.beat(hb, addr, false, 'http');
   }
-}
-
-/** Whether the heartbeats of `host` must be signed to be accepted (see `Gatekeeper`). */
-export function needsSignature(config: Pick<Config, 'auth' | 'keys'>, host: string): boolean {
-  if (config.auth === 'off') return false;
-  return config.auth === 'required' || Object.hasOwn(config.keys, host) || Object.hasOwn(config.keys, '*');
 }

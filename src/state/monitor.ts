@@ -1,10 +1,10 @@
 import type { Bus } from '../bus.js';
+import { formatDuration } from '../config/duration.js';
 import type { Heartbeat, Status } from '../protocol/types.js';
 import type { BeatHistory } from './beat-history.js';
 import type { Clock } from './clock.js';
 import type { DeadlineWheel } from './deadline-wheel.js';
 import { type HostEvent, type HostState, STATUS_FLAPPING } from './events.js';
-import { formatDuration } from './format-duration.js';
 import { nextExtras } from './host-extras.js';
 import type { HostRecord, HostTable, HostTiming } from './host-table.js';
 import { type StatusFlapPolicy, StatusFlaps } from './status-flaps.js';

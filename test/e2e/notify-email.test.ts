@@ -48,12 +48,12 @@ describe('notifications by email, end to end', () => {
     expect(down!.envelope.rcptTo.sort()).toEqual(['oncall@example.net', 'ops@example.org']);
     expect(down!.from).toContain('hbd@example.org');
     expect(down!.text).toContain('Last status ok, "nightly backup running"; address 127.0.0.1');
-    expect(down!.text).toMatch(/It had been up for \d+ s/);
+    expect(down!.text).toMatch(/It had been up for \d+s\b/);
 
     await beat('mail1', 'back');
     const messages = await smtp.waitForMessages(2, 5000);
     expect(messages.map((message) => message.subject)).toEqual(['mail1 is down', 'mail1 is back up']);
-    expect(messages[1]!.text).toMatch(/It had been down for \d+ s/);
+    expect(messages[1]!.text).toMatch(/It had been down for \d+s\b/);
     // The same dedup key never makes two different mails.
     expect(new Set(messages.map((message) => message.headers['message-id']?.[0])).size).toBe(2);
   });

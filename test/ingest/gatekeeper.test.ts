@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Gatekeeper, type GatekeeperOptions } from '../../src/ingest/gatekeeper.js';
+import { Gatekeeper, type GatekeeperOptions, needsSignature } from '../../src/ingest/gatekeeper.js';
 import { parseHeartbeat } from '../../src/protocol/decode.js';
 import { signText } from '../../src/protocol/sign.js';
 import type { Heartbeat } from '../../src/protocol/types.js';
@@ -93,6 +93,23 @@ describe('Gatekeeper: who may change state', () => {
     expect(admit({ keys: rotating }, heartbeat(`host=web1 ts=${NOW}`, 'old-secret-0123456789'))).toBe(
       'signed',
     );
+  });
+});
+
+describe('needsSignature', () => {
+  // HTTP pings are refused by this rule (they cannot be signed), so it must be the gatekeeper's.
+  it.each([
+    ['off', { '*': STAR }, 'web1', false],
+    ['optional', {}, 'web1', false],
+    ['optional', { web1: WEB1 }, 'web1', true],
+    ['optional', { web1: WEB1 }, 'web2', false],
+    ['optional', { web1: WEB1 }, 'constructor', false],
+    ['optional', { '*': STAR }, 'web2', true],
+    ['required', {}, 'web1', true],
+  ] as const)('auth %s, keys %j: %s needs a signature: %s', (auth, keys, host, expected) => {
+    expect(needsSignature({ auth, keys }, host)).toBe(expected);
+    const unsigned = admit({ auth, keys }, heartbeat(`host=${host}`));
+    expect(unsigned === 'refused unsigned').toBe(expected);
   });
 });
 

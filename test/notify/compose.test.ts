@@ -61,7 +61,7 @@ describe('compose: a message about one host', () => {
     expect(message.body).toBe(
       [
         'web1 is down (2026-11-25 12:00:00 UTC)',
-        `It had been up for 3 h; ${REASON}.`,
+        `It had been up for 3h; ${REASON}.`,
         'Last status ok, "load 0.42"; address 192.0.2.7.',
       ].join('\n'),
     );
@@ -82,9 +82,9 @@ describe('compose: a message about one host', () => {
 
   it('renders the time before for a return and for a reminder', () => {
     expect(one([item('up', 'web1', { previousFor: 90 * 60_000 })]).body).toContain(
-      'It had been down for 90 min.',
+      'It had been down for 1h 30m.',
     );
-    expect(one([item('reminder', 'web1', { previousFor: 3 * 86_400_000 })]).body).toContain('Down for 3 d.');
+    expect(one([item('reminder', 'web1', { previousFor: 3 * 86_400_000 })]).body).toContain('Down for 3d.');
   });
 
   it('prefixes the group in brackets, and nothing without one', () => {
@@ -167,7 +167,7 @@ describe('compose: a group', () => {
     const message = one(items);
     const blocks = message.details!.split('\n\n');
     expect(blocks).toEqual(items.map(describeItem));
-    expect(blocks[0]).toContain('It had been up for 3 h');
+    expect(blocks[0]).toContain('It had been up for 3h');
     expect(blocks[0]).toContain('Last status ok, "fine"; address 192.0.2.1.');
     expect(blocks[1]).toContain('db1 reports fail');
     expect(blocks[1]).toContain('Last status fail, "disk full"; address 2001:db8::5.');

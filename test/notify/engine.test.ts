@@ -147,7 +147,7 @@ describe('notifications', () => {
 
     await beat(['app1']);
     await eventually(() => expect(titles()).toEqual(['app1 is down', 'app1 is back up']), 3000);
-    expect(webhook.requests[1]!.body.details).toMatch(/had been down for \d+ s/);
+    expect(webhook.requests[1]!.body.details).toMatch(/had been down for \d+s\b/);
   });
 
   it('reports a status turning fail, and back to ok', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
-import { FAIL, needsSignature, type Ping, PushPings, SUCCESS, signalOf } from '../../src/push/ping.js';
+import { FAIL, type Ping, PushPings, SUCCESS, signalOf } from '../../src/push/ping.js';
 import { withPushTiming } from '../../src/push/tokens.js';
 import { DEFAULT_TIMING, monitorHarness } from '../helpers/monitor-harness.js';
 
@@ -198,13 +198,6 @@ describe('PushPings: which hosts the ping key reaches', () => {
       found: true,
       host: 'backup',
     });
-  });
-
-  it('follows the policy of the gatekeeper', () => {
-    expect(needsSignature({ auth: 'off', keys: { '*': 'x' } }, 'web1')).toBe(false);
-    expect(needsSignature({ auth: 'optional', keys: {} }, 'web1')).toBe(false);
-    expect(needsSignature({ auth: 'optional', keys: { web1: 'x' } }, 'web1')).toBe(true);
-    expect(needsSignature({ auth: 'optional', keys: { web1: 'x' } }, 'constructor')).toBe(false);
   });
 
   it('a reload brings new tokens and drops old ones', () => {

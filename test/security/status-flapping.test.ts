@@ -87,8 +87,8 @@ describe('a host whose status flaps', () => {
         'flapping',
         'warn',
       ]);
-      expect(statuses[6]!.reason).toMatch(/^7 status changes within \d+ s$/);
-      expect(statuses[7]!.reason).toMatch(/^settled: no status change for \d+ s, after \d+ changes$/);
+      expect(statuses[6]!.reason).toMatch(/^7 status changes within \d+s$/);
+      expect(statuses[7]!.reason).toMatch(/^settled: no status change for \d+s, after \d+ changes$/);
     }
 
     // Notifications follow the stored events: flapping once, then where it settled.

@@ -91,7 +91,7 @@ describe('Monitor: status flapping', () => {
       'warn→ok',
       `ok→${STATUS_FLAPPING}`,
     ]);
-    expect(sink.events.at(-1)?.reason).toBe('7 status changes within 10 min');
+    expect(sink.events.at(-1)?.reason).toBe('7 status changes within 10m');
     expect(monitor.isStatusFlapping(slotOf('flap'))).toBe(true);
   });
 
@@ -111,7 +111,7 @@ describe('Monitor: status flapping', () => {
       kind: 'status',
       from: STATUS_FLAPPING,
       to: 'fail',
-      reason: 'settled: no status change for 10 min, after 21 changes',
+      reason: 'settled: no status change for 10m, after 21 changes',
     });
     expect(monitor.isStatusFlapping(slotOf('flap'))).toBe(false);
     // From here on changes are stored one by one again.

@@ -38,7 +38,7 @@ describe('Monitor: runs (a job that said it started must finish within its grace
     wait(3600 + 2);
     expect(stateOf('backup')).toBe('down');
     expect(sink.events.at(-1)?.reason).toMatch(
-      /^no heartbeat for 25 h \(interval 86400 s \+ grace 3600 s\)$/,
+      /^no heartbeat for 1d 1h \(interval 86400 s \+ grace 3600 s\)$/,
     );
   });
 

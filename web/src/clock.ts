@@ -1,7 +1,7 @@
 import { Observable, useObservable } from './observable.js';
 
 /**
- * The one ticking clock: every "12 s ago" on the page reads it, so ten thousand hosts
+ * The one ticking clock: every "12s ago" on the page reads it, so ten thousand hosts
  * cost one timer, not ten thousand.
  */
 export const now = new Observable(Date.now());

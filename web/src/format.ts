@@ -1,7 +1,7 @@
-import { formatDuration as duration } from '../../src/state/format-duration.js';
+import { formatDuration as duration } from '../../src/config/duration.js';
 import { globMatch } from '../../src/state/glob-match.js';
 
-/** "12 s ago", "3 min ago", "5 h ago", "2 d ago". */
+/** "12s ago", "3m 20s ago", "5h ago", "2d 4h ago". */
 export function ago(ms: number, now: number): string {
   return `${duration(now - ms)} ago`;
 }
