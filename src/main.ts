@@ -205,10 +205,11 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
           recordEvent: (event) => committer.recordEvent(event),
           lookup: (host) => {
             const slot = table.find(host);
-            // A push host's address is wherever its job last pinged from: nothing to publish.
-            if (slot < 0 || push.isPushHost(host)) return undefined;
+            if (slot < 0) return undefined;
             const record = table.record(slot);
-            return { host, addr: record.addr, ip4: record.ip4, ip6: record.ip6, signed: record.signed };
+            // A push host reports over HTTP: the publisher's one rule for such hosts applies.
+            const via = push.isPushHost(host) ? 'http' : undefined;
+            return { host, addr: record.addr, ip4: record.ip4, ip6: record.ip6, signed: record.signed, via };
           },
         })
       : undefined;
