@@ -427,8 +427,18 @@ export class NotifyEngine {
    * of hosts the isolation guard still holds stay (a signed host's never wait for unsigned ones).
    */
   #releaseHeld(): void {
+    // Also called when an isolation ends: the grace's own timer is then replaced, not doubled.
+    clearTimeout(this.#graceTimer);
     this.#graceTimer = undefined;
-    if (this.#stopped || this.#options.now() < this.#graceEndsAt) return;
+    if (this.#stopped) return;
+    // A timer runs on the monotonic clock and may fire a moment before `now()` reaches the end of
+    // the grace: wait out the rest, or the problems held meanwhile would never be announced.
+    const graceLeft = this.#graceEndsAt - this.#options.now();
+    if (graceLeft > 0) {
+      this.#graceTimer = setTimeout(() => this.#releaseHeld(), graceLeft);
+      this.#graceTimer.unref();
+      return;
+    }
     for (const [host, triggers] of [...this.#held]) {
       if (this.#isolation?.holds(this.#options.host(host)?.signed ?? false)) continue;
       this.#held.delete(host);
