@@ -2,11 +2,11 @@
  * Child process (run with --expose-gc): heap cost per host of hbd's state, in a fresh
  * heap per variant so that one variant's garbage or JIT state cannot leak into another.
  */
-import { Bus } from '../src/bus.js';
+import { Bus } from '../src/lib/bus.js';
+import { systemClock } from '../src/lib/clock.js';
 import { decodeDatagram } from '../src/protocol/decode.js';
 import { encodeHeartbeat } from '../src/protocol/encode.js';
 import type { Heartbeat } from '../src/protocol/types.js';
-import { systemClock } from '../src/state/clock.js';
 import { DeadlineWheel } from '../src/state/deadline-wheel.js';
 import { HostTable } from '../src/state/host-table.js';
 import { type ChangeSink, Monitor } from '../src/state/monitor.js';

@@ -1,9 +1,10 @@
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 import type { Config } from '../config/schema.js';
-import { errorMessage } from '../error-message.js';
+import { errorMessage } from '../lib/error-message.js';
+import type { Notification } from '../model/notification.js';
 import { CHANNEL_NAMES, type ChannelName, createChannels, pushsrvAllows } from '../notify/channels.js';
-import { type Notification, type Notifier, NotifyError } from '../notify/types.js';
+import { type Notifier, NotifyError } from '../notify/types.js';
 import { loadConfigOrExit } from './config-loading.js';
 
 export function notifyCommand(): Command {

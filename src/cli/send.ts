@@ -7,7 +7,7 @@ import { isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { errorMessage } from '../error-message.js';
+import { errorMessage } from '../lib/error-message.js';
 import { encodeHeartbeat, type HeartbeatInput } from '../protocol/encode.js';
 import { isValidHostName } from '../protocol/hostname.js';
 import { STATUSES, type Status } from '../protocol/types.js';

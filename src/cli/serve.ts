@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { describeReloadChanges } from '../config/reload.js';
-import { createLog } from '../log.js';
+import { createLog } from '../lib/log.js';
 import { startDaemon } from '../main.js';
 import {
   CONFIG_EXIT_CODE,

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { formatDuration, parseDuration } from '../config/duration.js';
 import type { SilenceJson } from '../http/silence-routes.js';
+import { formatDuration, parseDuration } from '../lib/duration.js';
 import { type ApiOptions, callApi, connectApi, usageError, withApiOptions } from './api-client.js';
 import { formatTable } from './table.js';
 

@@ -1,4 +1,4 @@
-import { escapeControlCharacters } from '../inert-text.js';
+import { escapeControlCharacters } from '../lib/inert-text.js';
 
 /**
  * Lines up the columns for a terminal and ends with the count, `3 host(s)`. No line ends in blanks,

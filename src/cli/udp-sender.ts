@@ -1,6 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
-import { errorMessage } from '../error-message.js';
+import { errorMessage } from '../lib/error-message.js';
 
 export interface Server {
   host: string;

@@ -1,4 +1,4 @@
-import { globMatch, isGlob } from '../state/glob-match.js';
+import { globMatch, isGlob } from '../lib/glob-match.js';
 import type { Config, HostOverride } from './schema.js';
 
 /** The `hosts` overrides that apply to a host; empty when none does. */

@@ -1,10 +1,11 @@
-import type { Bus } from '../bus.js';
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../log.js';
+import type { Bus } from '../lib/bus.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import type { PublishedRecords } from '../model/dns.js';
+import type { HeartbeatNotice, HostEvent } from '../model/events.js';
 import { publishAddresses } from '../state/addresses.js';
-import type { Clock } from '../state/clock.js';
-import type { HeartbeatNotice, HostEvent } from '../state/events.js';
-import type { PublishedRecords, Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { checkPublishable } from './address-policy.js';
 import { placeRecord } from './naming.js';
 import { type DesiredRecords, type PublishOutcome, PublishQueue } from './publish-queue.js';

@@ -1,4 +1,4 @@
-import type { HostEvent } from '../state/events.js';
+import type { HostEvent } from '../model/events.js';
 import { rfc3339 } from './host-json.js';
 
 export function eventJson(event: HostEvent) {

@@ -1,6 +1,6 @@
+import { checkHostPattern, hostMatcher } from '../lib/host-pattern.js';
+import { HOST_STATES, type HostState } from '../model/events.js';
 import { STATUSES, type Status } from '../protocol/types.js';
-import { HOST_STATES, type HostState } from '../state/events.js';
-import { checkHostPattern, hostMatcher } from '../state/host-pattern.js';
 import { HttpError } from './errors.js';
 
 export interface HostFilterQuery {

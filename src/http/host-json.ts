@@ -1,6 +1,6 @@
 import type { DnsStatus } from '../dns/publisher.js';
+import type { HostRecord } from '../model/host.js';
 import { publishAddresses } from '../state/addresses.js';
-import type { HostRecord } from '../state/host-table.js';
 import type { Monitor } from '../state/monitor.js';
 import type { HostSource } from './host-pieces.js';
 

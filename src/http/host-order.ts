@@ -1,4 +1,4 @@
-import type { Bus } from '../bus.js';
+import type { Bus } from '../lib/bus.js';
 import type { HostTable } from '../state/host-table.js';
 
 /**

@@ -1,8 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { IngestStats } from '../ingest/stats.js';
+import { HOST_STATES } from '../model/events.js';
 import type { ChannelStats } from '../notify/channel-worker.js';
 import { DROP_REASONS } from '../protocol/types.js';
-import { HOST_STATES } from '../state/events.js';
 import type { HostTable } from '../state/host-table.js';
 
 /**

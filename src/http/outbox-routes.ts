@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
+import type { OutboxMessage, OutboxState } from '../model/outbox.js';
 import type { NotifyEngine } from '../notify/engine.js';
-import type { OutboxMessage, OutboxState, OutboxStore } from '../store/outbox-store.js';
+import type { OutboxStore } from '../store/outbox-store.js';
 import { HttpError } from './errors.js';
 import { rfc3339 } from './host-json.js';
 

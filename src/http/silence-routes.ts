@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { parseDuration } from '../config/duration.js';
+import { parseDuration } from '../lib/duration.js';
+import type { Silence } from '../model/silence.js';
 import type { Silences } from '../notify/silences.js';
-import type { Silence } from '../store/silence-store.js';
 import type { Access } from './access.js';
 import { HttpError } from './errors.js';
 import type { SilenceJson } from './silence-json.js';

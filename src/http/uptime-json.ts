@@ -1,4 +1,4 @@
-import type { HostEvent, HostState } from '../state/events.js';
+import type { HostEvent, HostState } from '../model/events.js';
 
 export const DAY_MS = 86_400_000;
 export const WEEK_MS = 7 * DAY_MS;

@@ -4,7 +4,7 @@
  * operator should hear once, in plain words, what it allows and how to close it.
  */
 import type { Config } from '../config/schema.js';
-import { isLoopbackAddress, isLoopbackOnly, parseNetwork } from './networks.js';
+import { isLoopbackAddress, isLoopbackOnly, parseNetwork } from '../lib/networks.js';
 
 type ExposureConfig = Pick<Config, 'auth' | 'keys' | 'unsigned_networks'>;
 

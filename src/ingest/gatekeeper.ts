@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
+import { NetworkList } from '../lib/networks.js';
 import { signingKey, verifySignature } from '../protocol/sign.js';
 import type { DropReason, Heartbeat } from '../protocol/types.js';
-import { NetworkList } from './networks.js';
 
 export type AuthMode = 'off' | 'optional' | 'required';
 

@@ -1,6 +1,6 @@
+import type { Clock } from '../lib/clock.js';
 import { decodeDatagram } from '../protocol/decode.js';
 import type { DropReason } from '../protocol/types.js';
-import type { Clock } from '../state/clock.js';
 import type { Monitor } from '../state/monitor.js';
 import type { DropLog } from './drop-log.js';
 import type { Gatekeeper } from './gatekeeper.js';

@@ -1,8 +1,10 @@
-import { errorMessage } from '../error-message.js';
-import type { Logger } from '../log.js';
-import type { NewMessage, OutboxMessage, OutboxStore } from '../store/outbox-store.js';
+import { errorMessage } from '../lib/error-message.js';
+import type { Logger } from '../lib/log.js';
+import type { Notification } from '../model/notification.js';
+import type { NewMessage, OutboxMessage } from '../model/outbox.js';
+import type { OutboxStore } from '../store/outbox-store.js';
 import { latest } from './compose.js';
-import { type Notification, type Notifier, NotifyError } from './types.js';
+import { type Notifier, NotifyError } from './types.js';
 
 export interface DeliveryPolicy {
   /** Sends in flight at once. */

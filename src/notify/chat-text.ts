@@ -1,4 +1,4 @@
-import { escapeControlCharacters } from '../inert-text.js';
+import { escapeControlCharacters } from '../lib/inert-text.js';
 
 /**
  * Put between `@` and what follows it, so that `@channel`, `@all`, `@here` or `@alice` in text

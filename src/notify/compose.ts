@@ -1,6 +1,6 @@
-import { formatDuration } from '../config/duration.js';
-import { escapeControlCharacters } from '../inert-text.js';
-import type { Notification, NotificationKind, NotifiedHost } from './types.js';
+import { formatDuration } from '../lib/duration.js';
+import { escapeControlCharacters } from '../lib/inert-text.js';
+import type { MessageHost, Notification, NotificationKind } from '../model/notification.js';
 
 /**
  * One thing a message says about one host:
@@ -171,7 +171,7 @@ export function describe(item: Item): string {
   return lines.join('\n');
 }
 
-function notifiedHost(item: Item): NotifiedHost {
+function notifiedHost(item: Item): MessageHost {
   return {
     name: item.host,
     state: item.state,

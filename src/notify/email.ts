@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { errorMessage } from '../error-message.js';
+import { errorMessage } from '../lib/error-message.js';
+import type { DeliveryReceipt, Notification } from '../model/notification.js';
 import { clip, ERROR_TEXT_LIMIT } from './http.js';
-import type { DeliveryReceipt, Notification, Notifier } from './types.js';
+import type { Notifier } from './types.js';
 import { NotifyError } from './types.js';
 
 export const EMAIL_CHANNEL = 'email';

@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { Logger } from '../log.js';
-import { type HostEvent, STATUS_FLAPPING } from '../state/events.js';
-import type { HostRecord } from '../state/host-table.js';
-import type { NewMessage, NotifiedHost, OutboxMessage, OutboxStore, Trigger } from '../store/outbox-store.js';
+import type { Logger } from '../lib/log.js';
+import { type HostEvent, STATUS_FLAPPING } from '../model/events.js';
+import type { HostRecord } from '../model/host.js';
+import type { Notification } from '../model/notification.js';
+import type { AnnouncedHost, NewMessage, OutboxMessage, Trigger } from '../model/outbox.js';
+import type { OutboxStore } from '../store/outbox-store.js';
 import { type ChannelStats, ChannelWorker, type DeliveryPolicy } from './channel-worker.js';
 import { compose, formatWallTime, type Item } from './compose.js';
 import { FlapDetector, type FlapPolicy } from './flapping.js';
 import { type EstablishedHosts, FleetIsolation, type IsolationPolicy, type Tripped } from './isolation.js';
 import { triggersFor } from './triggers.js';
-import type { Notification, Notifier } from './types.js';
+import type { Notifier } from './types.js';
 
 export interface NotifySettings {
   groupWaitMs: number;
@@ -94,7 +96,7 @@ export class NotifyEngine {
   #uncommitted = new Map<number, Trigger[]>();
   /** Problems waiting for the restart grace or the isolation to end, by host. */
   readonly #held = new Map<string, Trigger[]>();
-  readonly #notified = new Map<string, NotifiedHost>();
+  readonly #notified = new Map<string, AnnouncedHost>();
   readonly #flaps: FlapDetector | undefined;
   readonly #isolation: FleetIsolation | undefined;
   readonly #graceEndsAt: number;
@@ -308,7 +310,7 @@ export class NotifyEngine {
   #decide(group: Group, now: number): boolean {
     const items: Item[] = [];
     const consumed: number[] = [];
-    const notified = new Map<string, NotifiedHost>();
+    const notified = new Map<string, AnnouncedHost>();
     const holding = now < this.#graceEndsAt;
     const announced = (host: string) => notified.get(host) ?? this.#notifiedOf(host);
 
@@ -401,7 +403,7 @@ export class NotifyEngine {
     consumed: readonly number[],
     channels: readonly string[],
     notification: Notification | undefined,
-    notified: readonly NotifiedHost[],
+    notified: readonly AnnouncedHost[],
   ): OutboxMessage[] {
     const now = this.#options.now();
     const messages: NewMessage[] = notification
@@ -418,7 +420,7 @@ export class NotifyEngine {
     return queued;
   }
 
-  #notifiedOf(host: string): NotifiedHost {
+  #notifiedOf(host: string): AnnouncedHost {
     return this.#notified.get(host) ?? { host, downAt: null, status: null, remindedAt: null };
   }
 

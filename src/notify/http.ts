@@ -3,7 +3,7 @@
  * way for the outbox: what may be retried, when, and what to show when it may not.
  */
 
-import { errorMessage } from '../error-message.js';
+import { errorMessage } from '../lib/error-message.js';
 import { NotifyError } from './types.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;

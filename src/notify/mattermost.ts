@@ -3,9 +3,10 @@
  * 200 "ok" and gives no post id back.
  */
 
+import type { DeliveryReceipt, Notification } from '../model/notification.js';
 import { inertChatText } from './chat-text.js';
 import { clip, postJson } from './http.js';
-import type { DeliveryReceipt, Notification, Notifier } from './types.js';
+import type { Notifier } from './types.js';
 
 export const MATTERMOST_CHANNEL = 'mattermost';
 

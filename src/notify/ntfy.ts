@@ -4,8 +4,9 @@
  * whose `id` is the receipt.
  */
 
+import type { DeliveryReceipt, Notification } from '../model/notification.js';
 import { postText } from './http.js';
-import type { DeliveryReceipt, Notification, Notifier } from './types.js';
+import type { Notifier } from './types.js';
 
 export const NTFY_CHANNEL = 'ntfy';
 

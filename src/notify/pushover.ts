@@ -6,8 +6,9 @@
  * first cancels every emergency still retrying for its hosts (/1/receipts/cancel_by_tag).
  */
 
+import type { DeliveryReceipt, Notification } from '../model/notification.js';
 import { clip, type HttpResponse, postForm, retryAfterFromUnixSeconds } from './http.js';
-import { type DeliveryReceipt, type Notification, type Notifier, NotifyError } from './types.js';
+import { type Notifier, NotifyError } from './types.js';
 
 export const PUSHOVER_CHANNEL = 'pushover';
 

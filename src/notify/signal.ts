@@ -9,9 +9,10 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { DeliveryReceipt, Notification } from '../model/notification.js';
 import { inertChatText } from './chat-text.js';
 import { clip, ERROR_TEXT_LIMIT, type HttpResponse, postJson } from './http.js';
-import { type DeliveryReceipt, type Notification, type Notifier, NotifyError } from './types.js';
+import { type Notifier, NotifyError } from './types.js';
 
 export const SIGNAL_CHANNEL = 'signal';
 

@@ -1,6 +1,7 @@
-import { MAX_DURATION_MS } from '../config/duration.js';
-import { checkHostPattern, hostMatcher } from '../state/host-pattern.js';
-import type { Silence, SilenceStore } from '../store/silence-store.js';
+import { MAX_DURATION_MS } from '../lib/duration.js';
+import { checkHostPattern, hostMatcher } from '../lib/host-pattern.js';
+import type { Silence } from '../model/silence.js';
+import type { SilenceStore } from '../store/silence-store.js';
 
 export interface SilencesOptions {
   store: SilenceStore;

@@ -1,6 +1,6 @@
-import { type HostEvent, STATUS_FLAPPING } from '../state/events.js';
-import type { HostRecord } from '../state/host-table.js';
-import type { Trigger, TriggerKind } from '../store/outbox-store.js';
+import { type HostEvent, STATUS_FLAPPING } from '../model/events.js';
+import type { HostRecord } from '../model/host.js';
+import type { Trigger, TriggerKind } from '../model/outbox.js';
 
 const PROBLEM_STATUSES = new Set(['warn', 'fail']);
 

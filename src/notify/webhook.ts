@@ -21,8 +21,9 @@
  */
 
 import { createHmac } from 'node:crypto';
+import type { DeliveryReceipt, Notification } from '../model/notification.js';
 import { postRaw } from './http.js';
-import type { DeliveryReceipt, Notification, Notifier } from './types.js';
+import type { Notifier } from './types.js';
 
 export const WEBHOOK_CHANNEL = 'webhook';
 

@@ -1,5 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import type { HostRecord } from './host-table.js';
+import type { HostRecord } from '../model/host.js';
 
 /** The addresses to publish for a host: what it asked for (`ip4`/`ip6`), else where it sent from. */
 export function publishAddresses(host: Pick<HostRecord, 'addr' | 'ip4' | 'ip6'>): {

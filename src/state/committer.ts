@@ -1,9 +1,10 @@
-import type { Bus } from '../bus.js';
+import type { Bus } from '../lib/bus.js';
+import type { HostEvent } from '../model/events.js';
+import type { HostRecord, HostTiming } from '../model/host.js';
 import type { BeatLog } from '../store/beat-log.js';
 import type { Store } from '../store/store.js';
 import { type WriteFailure, WriteRetry } from '../store/write-retry.js';
-import type { HostEvent } from './events.js';
-import type { HostRecord, HostTable, HostTiming } from './host-table.js';
+import type { HostTable } from './host-table.js';
 import type { ChangeSink } from './monitor.js';
 
 export interface CommitterOptions {

@@ -1,12 +1,13 @@
-import type { Bus } from '../bus.js';
-import { formatDuration } from '../config/duration.js';
+import type { Bus } from '../lib/bus.js';
+import type { Clock } from '../lib/clock.js';
+import { formatDuration } from '../lib/duration.js';
+import { type HostEvent, type HostState, STATUS_FLAPPING } from '../model/events.js';
+import type { HostRecord, HostTiming } from '../model/host.js';
 import type { Heartbeat, Status } from '../protocol/types.js';
 import type { BeatHistory } from './beat-history.js';
-import type { Clock } from './clock.js';
 import type { DeadlineWheel } from './deadline-wheel.js';
-import { type HostEvent, type HostState, STATUS_FLAPPING } from './events.js';
 import { nextExtras } from './host-extras.js';
-import type { HostRecord, HostTable, HostTiming } from './host-table.js';
+import type { HostTable } from './host-table.js';
 import { type StatusFlapPolicy, StatusFlaps } from './status-flaps.js';
 
 /**

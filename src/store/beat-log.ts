@@ -1,8 +1,8 @@
 // Default import on purpose: the namespace object of `node:fs` is frozen, the default one is
 // not, which lets tests stand in for a disk that fills up halfway through a write.
 import fs from 'node:fs';
-import type { HostTiming } from '../state/host-table.js';
-import { openPrivate, tightenPrivate } from './private-file.js';
+import { openPrivate, tightenPrivate } from '../lib/private-file.js';
+import type { HostTiming } from '../model/host.js';
 import { type WriteFailure, WriteRetry } from './write-retry.js';
 
 /**

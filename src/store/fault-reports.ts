@@ -1,5 +1,5 @@
-import { errorMessage } from '../error-message.js';
-import type { Logger } from '../log.js';
+import { errorMessage } from '../lib/error-message.js';
+import type { Logger } from '../lib/log.js';
 import type { StoreBacklog } from '../state/committer.js';
 import type { WriteFailure } from './write-retry.js';
 

@@ -1,6 +1,6 @@
+import { HOST_STATES, type HostState } from '../model/events.js';
+import type { HostRecord } from '../model/host.js';
 import { STATUSES, type Status } from '../protocol/types.js';
-import { HOST_STATES, type HostState } from '../state/events.js';
-import type { HostRecord } from '../state/host-table.js';
 import { parseJsonColumn } from './damage.js';
 
 /** A host as the `hosts` table holds it. */

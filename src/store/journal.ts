@@ -2,8 +2,8 @@
 // not, which lets tests stand in for a disk that fills up halfway through a write.
 import fs from 'node:fs';
 import { dirname } from 'node:path';
-import type { HeartbeatNotice } from '../state/events.js';
-import { openPrivate } from './private-file.js';
+import { openPrivate } from '../lib/private-file.js';
+import type { HeartbeatNotice } from '../model/events.js';
 import { type WriteFailure, WriteRetry } from './write-retry.js';
 
 export interface JournalOptions {

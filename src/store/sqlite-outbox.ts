@@ -1,17 +1,17 @@
 import type Database from 'better-sqlite3';
-import type { Notification } from '../notify/types.js';
-import { type BadRowReporter, parseJsonColumn } from './damage.js';
+import type { Notification } from '../model/notification.js';
 import type {
+  AnnouncedHost,
   Decision,
   NewMessage,
-  NotifiedHost,
   OutboxMessage,
   OutboxQuery,
   OutboxState,
-  OutboxStore,
   TriggerDetail,
   TriggerKind,
-} from './outbox-store.js';
+} from '../model/outbox.js';
+import { type BadRowReporter, parseJsonColumn } from './damage.js';
+import type { OutboxStore } from './outbox-store.js';
 
 interface TriggerRow {
   id: number;
@@ -201,7 +201,7 @@ export function createSqliteOutbox(db: Database.Database, skipRow: BadRowReporte
     pendingMessages: () => messagesOf(selectPending.all()),
     notifiedHosts: () =>
       selectNotified.all().map(
-        (row): NotifiedHost => ({
+        (row): AnnouncedHost => ({
           host: row.host,
           downAt: row.down_at,
           status: row.status,

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Silence, SilenceStore } from './silence-store.js';
+import type { Silence } from '../model/silence.js';
+import type { SilenceStore } from './silence-store.js';
 
 interface SilenceRow {
   id: number;

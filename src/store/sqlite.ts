@@ -1,12 +1,12 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { HostEvent } from '../state/events.js';
-import type { HostRecord } from '../state/host-table.js';
+import { createPrivate, tightenPrivate } from '../lib/private-file.js';
+import type { HostEvent } from '../model/events.js';
+import type { HostRecord } from '../model/host.js';
 import { type BadRowReporter, badRowMessage, damageOf, withDamageReported } from './damage.js';
 import { EventBounds, type EventLimits } from './event-bounds.js';
 import { fromRow, type HostRow, toRow } from './host-row.js';
-import { createPrivate, tightenPrivate } from './private-file.js';
 import { createSqliteOutbox } from './sqlite-outbox.js';
 import { createSqliteSilences } from './sqlite-silences.js';
 import type { CommitBatch, EventQuery, RetentionPolicy, Store } from './store.js';

@@ -1,5 +1,6 @@
-import type { HostEvent } from '../state/events.js';
-import type { HostRecord, HostTiming } from '../state/host-table.js';
+import type { PublishedRecords } from '../model/dns.js';
+import type { HostEvent } from '../model/events.js';
+import type { HostRecord, HostTiming } from '../model/host.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { SilenceStore } from './silence-store.js';
 
@@ -26,18 +27,6 @@ export interface RetentionPolicy {
   olderThan: number;
   /** Keep at most this many of the newest events. */
   maxEvents: number;
-}
-
-/** What hbd last published in DNS for a host, and how the last attempt went. */
-export interface PublishedRecords {
-  host: string;
-  name: string;
-  A: string | null;
-  AAAA: string | null;
-  /** Wall times, ms. */
-  lastSuccess: number | null;
-  lastError: string | null;
-  lastErrorAt: number | null;
 }
 
 /**

@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Bus } from '../bus.js';
 import { eventJson } from '../http/event-json.js';
 import { rfc3339 } from '../http/host-json.js';
 import { type HostPiece, type HostSource, hostPieces } from '../http/host-pieces.js';
-import type { HeartbeatNotice } from '../state/events.js';
+import type { Bus } from '../lib/bus.js';
+import type { HeartbeatNotice } from '../model/events.js';
 import { FeedClient, type LiveFrame } from './feed-client.js';
 
 /** How far behind a client may fall; read on every check, so that a reload applies at once. */

@@ -1,10 +1,10 @@
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import { Bus } from '../../src/bus.js';
 import { DnsPublisher } from '../../src/dns/publisher.js';
 import type { RecordChange } from '../../src/dns/update-types.js';
-import type { Logger } from '../../src/log.js';
-import type { HostEvent } from '../../src/state/events.js';
+import { Bus } from '../../src/lib/bus.js';
+import type { Logger } from '../../src/lib/log.js';
+import type { HostEvent } from '../../src/model/events.js';
 import type { Store } from '../../src/store/store.js';
 import { parse } from '../config/helpers.js';
 import { ManualClock } from '../helpers/manual-clock.js';

@@ -1,4 +1,4 @@
-import type { HostRecord } from '../../src/state/host-table.js';
+import type { HostRecord } from '../../src/model/host.js';
 
 /** A host as the table holds it: up, ok, nothing said, never signed; `overrides` for the rest. */
 export function hostRecord(name: string, overrides: Partial<HostRecord> = {}): HostRecord {

@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/state/clock.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 /** A clock that moves only when told to: both its wall and its monotonic time. */
 export class ManualClock implements Clock {

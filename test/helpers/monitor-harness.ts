@@ -1,4 +1,4 @@
-import { Bus } from '../../src/bus.js';
+import { Bus } from '../../src/lib/bus.js';
 import type { Heartbeat } from '../../src/protocol/types.js';
 import { DeadlineWheel } from '../../src/state/deadline-wheel.js';
 import { HostTable } from '../../src/state/host-table.js';

@@ -1,4 +1,4 @@
-import type { HostEvent } from '../../src/state/events.js';
+import type { HostEvent } from '../../src/model/events.js';
 import type { ChangeSink } from '../../src/state/monitor.js';
 
 /** A ChangeSink that remembers what the monitor asked to store. */

@@ -1,4 +1,4 @@
-import type { Notification } from '../../src/notify/types.js';
+import type { Notification } from '../../src/model/notification.js';
 
 /** web1 going down: one message for the in-process and the aiosmtpd email tests, so both check the same mail. */
 export function sampleNotification(overrides: Partial<Notification> = {}): Notification {

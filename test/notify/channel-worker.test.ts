@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Notification } from '../../src/model/notification.js';
+import type { OutboxMessage } from '../../src/model/outbox.js';
 import {
   type ChannelStats,
   ChannelWorker,
@@ -11,9 +13,8 @@ import {
   type DeliveryPolicy,
   digestOf,
 } from '../../src/notify/channel-worker.js';
-import { type Notification, type Notifier, NotifyError } from '../../src/notify/types.js';
+import { type Notifier, NotifyError } from '../../src/notify/types.js';
 import createWebhook from '../../src/notify/webhook.js';
-import type { OutboxMessage } from '../../src/store/outbox-store.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { eventually } from '../helpers/daemon.js';

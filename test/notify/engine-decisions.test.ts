@@ -6,10 +6,11 @@
  */
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type HostEvent, type HostState, STATUS_FLAPPING } from '../../src/model/events.js';
+import type { HostRecord } from '../../src/model/host.js';
+import type { Notification } from '../../src/model/notification.js';
 import { NotifyEngine, type NotifySettings } from '../../src/notify/engine.js';
-import type { Notification, Notifier } from '../../src/notify/types.js';
-import { type HostEvent, type HostState, STATUS_FLAPPING } from '../../src/state/events.js';
-import type { HostRecord } from '../../src/state/host-table.js';
+import type { Notifier } from '../../src/notify/types.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 import { hostRecord } from '../helpers/host-record.js';

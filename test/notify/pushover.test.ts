@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Notification } from '../../src/model/notification.js';
 import createPushover, { PUSHOVER_CHANNEL, type PushoverOptions } from '../../src/notify/pushover.js';
-import type { Notification } from '../../src/notify/types.js';
 import { failure } from '../helpers/notify-failure.js';
 import {
   type PushoverStandin,

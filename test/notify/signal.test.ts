@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Notification } from '../../src/model/notification.js';
 import type { SignalOptions } from '../../src/notify/signal.js';
 import createSignal, { SIGNAL_CHANNEL } from '../../src/notify/signal.js';
-import type { Notification } from '../../src/notify/types.js';
 import { failure } from '../helpers/notify-failure.js';
 import { type SignalStandin, startSignalStandin } from '../helpers/standins/signal.js';
 

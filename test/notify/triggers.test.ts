@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { type HostEvent, type HostEventKind, STATUS_FLAPPING } from '../../src/model/events.js';
+import type { HostRecord } from '../../src/model/host.js';
 import { type TriggerSources, triggerKindOf, triggersFor } from '../../src/notify/triggers.js';
-import { type HostEvent, type HostEventKind, STATUS_FLAPPING } from '../../src/state/events.js';
-import type { HostRecord } from '../../src/state/host-table.js';
 import { hostRecord } from '../helpers/host-record.js';
 
 const T = Date.UTC(2026, 10, 25, 12, 0, 0);

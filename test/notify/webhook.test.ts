@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Notification } from '../../src/notify/types.js';
+import type { Notification } from '../../src/model/notification.js';
 import createWebhook, { WEBHOOK_CHANNEL, type WebhookOptions } from '../../src/notify/webhook.js';
 import { failure } from '../helpers/notify-failure.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLog } from '../../src/log.js';
+import { createLog } from '../../src/lib/log.js';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import { eventually, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { Bus } from '../../src/bus.js';
+import { Bus } from '../../src/lib/bus.js';
+import type { HostEvent } from '../../src/model/events.js';
 import { Committer } from '../../src/state/committer.js';
-import type { HostEvent } from '../../src/state/events.js';
 import { HostTable } from '../../src/state/host-table.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';

@@ -3,7 +3,7 @@
  * count for the isolation guard), and a host whose status flaps stored as one episode.
  */
 import { describe, expect, it } from 'vitest';
-import { STATUS_FLAPPING } from '../../src/state/events.js';
+import { STATUS_FLAPPING } from '../../src/model/events.js';
 import { hb, monitorHarness } from '../helpers/monitor-harness.js';
 
 const setup = () => monitorHarness({ stepMs: 1000 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HeartbeatNotice } from '../../src/state/events.js';
+import type { HeartbeatNotice } from '../../src/model/events.js';
 import type { TimingPolicy } from '../../src/state/monitor.js';
 import { hb, monitorHarness } from '../helpers/monitor-harness.js';
 

@@ -2,10 +2,11 @@ import fs, { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Bus } from '../../src/bus.js';
+import { Bus } from '../../src/lib/bus.js';
+import type { HostTiming } from '../../src/model/host.js';
 import { Committer } from '../../src/state/committer.js';
 import { nextExtras } from '../../src/state/host-extras.js';
-import { HostTable, type HostTiming } from '../../src/state/host-table.js';
+import { HostTable } from '../../src/state/host-table.js';
 import { BeatLog, MAX_UNWRITTEN_BYTES, readBeatLog } from '../../src/store/beat-log.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import { WriteRetry } from '../../src/store/write-retry.js';

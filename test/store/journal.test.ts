@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HeartbeatNotice } from '../../src/state/events.js';
+import type { HeartbeatNotice } from '../../src/model/events.js';
 import { type Journal, type JournalOptions, openJournal } from '../../src/store/journal.js';
 
 let dir: string;

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Notification } from '../../src/notify/types.js';
-import type { HostEvent } from '../../src/state/events.js';
-import type { NewMessage, Trigger } from '../../src/store/outbox-store.js';
+import type { HostEvent } from '../../src/model/events.js';
+import type { Notification } from '../../src/model/notification.js';
+import type { NewMessage, Trigger } from '../../src/model/outbox.js';
 import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS, uptimeJson, uptimeShare } from '../../src/http/uptime-json.js';
-import type { HostEvent } from '../../src/state/events.js';
+import type { HostEvent } from '../../src/model/events.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 const HOUR = 3_600_000;

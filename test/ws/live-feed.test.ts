@@ -2,9 +2,9 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { Bus } from '../../src/bus.js';
 import type { HostJson } from '../../src/http/host-json.js';
-import type { HeartbeatNotice } from '../../src/state/events.js';
+import { Bus } from '../../src/lib/bus.js';
+import type { HeartbeatNotice } from '../../src/model/events.js';
 import { LiveFeed, type LiveFeedOptions } from '../../src/ws/live-feed.js';
 import { eventually } from '../helpers/daemon.js';
 

@@ -4,7 +4,7 @@
 import type { SilenceJson } from '../../src/http/silence-json.js';
 import type { uptimeJson } from '../../src/http/uptime-json.js';
 import type { Status } from '../../src/protocol/types.js';
-import type { HostEventKind, HostState } from '../../src/state/events.js';
+import type { HostEventKind, HostState } from '../../src/model/events.js';
 
 export type { HostState, SilenceJson, Status };
 

@@ -1,5 +1,5 @@
-import { formatDuration as duration } from '../../src/config/duration.js';
-import { globMatch } from '../../src/state/glob-match.js';
+import { formatDuration as duration } from '../../src/lib/duration.js';
+import { globMatch } from '../../src/lib/glob-match.js';
 
 /** "12s ago", "3m 20s ago", "5h ago", "2d 4h ago". */
 export function ago(ms: number, now: number): string {

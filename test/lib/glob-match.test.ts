@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { globMatch } from '../../src/state/glob-match.js';
-import { checkHostPattern, hostMatcher, MAX_PATTERN_LENGTH } from '../../src/state/host-pattern.js';
+import { globMatch } from '../../src/lib/glob-match.js';
+import { checkHostPattern, hostMatcher, MAX_PATTERN_LENGTH } from '../../src/lib/host-pattern.js';
 import { problems } from '../config/helpers.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { HeartbeatNotice, HostEvent } from './state/events.js';
+import type { HeartbeatNotice, HostEvent } from '../model/events.js';
 
 /** What flows through hbd: every consumer (API, WebSocket, DNS, notifications) subscribes here. */
 export interface BusTopics {

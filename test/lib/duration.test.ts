@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, MAX_DURATION_MS, parseDuration } from '../../src/config/duration.js';
+import { formatDuration, MAX_DURATION_MS, parseDuration } from '../../src/lib/duration.js';
 
 const S = 1000;
 const M = 60 * S;

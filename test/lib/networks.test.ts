@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { DEFAULT_UNSIGNED_NETWORKS } from '../../src/config/schema.js';
-import { isLoopbackAddress, isLoopbackOnly, NetworkList, parseNetwork } from '../../src/ingest/networks.js';
+import { isLoopbackAddress, isLoopbackOnly, NetworkList, parseNetwork } from '../../src/lib/networks.js';
 
 describe('unsigned_networks', () => {
   const defaults = new NetworkList(DEFAULT_UNSIGNED_NETWORKS);

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import { inertLines } from './log-inert.js';
-import { createPrivate, PRIVATE_FILE_MODE } from './store/private-file.js';
+import { createPrivate, PRIVATE_FILE_MODE } from './private-file.js';
 
 export type { Logger };
 
