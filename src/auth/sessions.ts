@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { AuthUsers, Role } from './users.js';
+import type { AuthUsers } from './users.js';
+import type { Role } from '../model/role.js';
 
 export interface Session {
   readonly user: string;

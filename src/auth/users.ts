@@ -1,6 +1,4 @@
-/** What a login may do: `viewer` reads, `admin` also writes. */
-export const ROLES = ['viewer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../model/role.js';
 
 /** Lower-case only, so a name is spelt one way in the config, at login and by the login limiter. */
 export const USER_NAME = /^[a-z0-9._-]{1,64}$/;

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
-import { ROLES, type Role, USER_NAME, USER_NAME_RULE } from '../auth/users.js';
+import { USER_NAME, USER_NAME_RULE } from '../auth/users.js';
+import { ROLES, type Role } from '../model/role.js';
 
 interface PasswdOptions {
   role: string;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PASSWORD_HASH } from '../auth/passwords.js';
-import { ROLES, USER_NAME, USER_NAME_RULE } from '../auth/users.js';
+import { USER_NAME, USER_NAME_RULE } from '../auth/users.js';
+import { ROLES } from '../model/role.js';
 import { TSIG_ALGORITHMS } from '../dns/update-types.js';
 import { MAX_PATTERN_LENGTH } from '../lib/host-pattern.js';
 import { parseNetwork } from '../lib/networks.js';

@@ -1,9 +1,12 @@
 import type { HeartbeatNotice, HostEvent } from '../model/events.js';
+import type { Trigger } from '../model/outbox.js';
 
 /** What flows through hbd: every consumer (API, WebSocket, DNS, notifications) subscribes here. */
 export interface BusTopics {
   heartbeat: HeartbeatNotice;
   event: HostEvent;
+  /** The notification triggers stored with the events just published (after them). */
+  triggers: readonly Trigger[];
 }
 
 type Listener<T> = (payload: T) => void;
@@ -16,6 +19,7 @@ export class Bus {
   readonly #listeners: { [K in keyof BusTopics]: Set<Listener<BusTopics[K]>> } = {
     heartbeat: new Set(),
     event: new Set(),
+    triggers: new Set(),
   };
   readonly #onListenerError: (topic: keyof BusTopics, error: unknown) => void;
 

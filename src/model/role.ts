@@ -1,0 +1,3 @@
+/** What a login may do: `viewer` reads, `admin` also writes. */
+export const ROLES = ['viewer', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
