@@ -7,7 +7,7 @@ import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { type RunningDaemon, startDaemon } from '../src/main.js';
+import { type RunningDaemon, startDaemon } from '../src/daemon/start.js';
 import { benchConfig } from './daemon-config.js';
 import { serveParent } from './ipc.js';
 import { startProbe } from './probe.js';

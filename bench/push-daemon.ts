@@ -4,7 +4,7 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { type RunningDaemon, startDaemon } from '../src/main.js';
+import { type RunningDaemon, startDaemon } from '../src/daemon/start.js';
 import { benchConfig } from './daemon-config.js';
 import { serveParent } from './ipc.js';
 import { pinToCpu } from './pin.js';

@@ -2,7 +2,6 @@ import { homedir } from 'node:os';
 import { ConfigError, type LoadResult, loadConfig, locateConfigFile } from '../config/load.js';
 import { readTlsFiles } from '../config/tls-files.js';
 import { createUpdater } from '../dns/create-updater.js';
-import { createChannels } from '../notify/channels.js';
 
 /** Config problems and bad usage: docs/cli.md promises this code for both, for every command. */
 export const CONFIG_EXIT_CODE = 2;
@@ -30,7 +29,7 @@ export function loadConfigOrExit(cliPath: string | undefined): LoadResult {
 
 /**
  * What the schema cannot see but `serve` would trip on: the TLS certificate and key (there, readable,
- * and belonging together), the DNS key file, and each notification channel's own checks. Both
+ * and belonging together) and the DNS key file (notification channels are checked by the schema). Both
  * `check-config` and `serve` run it, so they agree on what a bad config is. Returns every warning,
  * the loaded config's first; throws a ConfigError listing every problem, with those warnings.
  */
@@ -60,12 +59,6 @@ export function checkStartupFiles(loaded: LoadResult, now = new Date()): string[
     } catch (error) {
       problems.push((error as Error).message);
     }
-  }
-  // Builds every notification channel, whose factories check what the schema leaves to them.
-  try {
-    createChannels(config);
-  } catch (error) {
-    problems.push((error as Error).message);
   }
   if (problems.length > 0) throw new ConfigError(problems, warnings);
   return warnings;

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { describeReloadChanges } from '../config/reload.js';
 import { createLog } from '../lib/log.js';
-import { startDaemon } from '../main.js';
+import { startDaemon } from '../daemon/start.js';
 import {
   CONFIG_EXIT_CODE,
   checkStartupFiles,

@@ -1,7 +1,14 @@
+import { CHANNELS, PUSH_SERVICE_NAMES } from '../notify/channels/index.js';
+
 /**
  * An hb.yaml that sets every key to its default, one comment each: shown by the docs and by
  * `hbd check-config --example`. A test checks that it parses to exactly the defaults.
  */
+const otherChannels = CHANNELS.filter((channel) => !channel.pushService)
+  .map((channel) => channel.name)
+  .join(', ')
+  .replace(/, (?=[^,]*$)/, ' and ');
+
 export const DEFAULT_CONFIG_YAML = `# hbd configuration. Every key is optional; these are the defaults.
 # Relative paths are taken from this file's directory; ~ is the home directory.
 # Any key can be overridden by the environment: HBD_HB_PORT=6000, HBD_JOURNAL__PATH=/x.
@@ -16,6 +23,9 @@ hbd_port: 50004
 
 # SQLite state file (default: $XDG_STATE_HOME/hbd/hbd.sqlite if that variable is set).
 pickfile: ~/.local/state/hbd/hbd.sqlite
+# Where hbd keeps its state: sqlite (the file above), or a map of a driver and its options,
+# such as {driver: sqlite, path: /var/lib/hbd/state.sqlite}.
+store: sqlite
 
 # Log file; null logs to stderr.
 logfile: null
@@ -94,8 +104,8 @@ history:
 # Bytes of UDP receive buffer to ask the OS for (0 keeps the OS default).
 udp_rcvbuf: 8388608
 
-# Which push services notifications go to: pushover, mattermost, signal, all (every one configured
-# under notify) or none. email, webhook and ntfy are used whenever they are configured.
+# Which push services notifications go to: ${PUSH_SERVICE_NAMES.join(', ')}, all (every one configured
+# under notify) or none. ${otherChannels} are used whenever they are configured.
 pushsrv: all
 
 # Dynamic DNS: publish each host's address as <host>.<dyndomain> (A and AAAA).
@@ -157,13 +167,7 @@ notify:
   # Seconds a channel must keep failing before the other channels are told.
   channel_alert_after: 300
   # Channels (each also takes timeout, in seconds):
-  #   email: {smtp: "smtps://hbd:secret@mail.example.org", from: hbd@example.org, to: [ops@example.org]}
-  #   pushover: {token: <application token>, user: <user or group key>, down_priority: 1}
-  #   mattermost: {webhook: "https://chat.example.org/hooks/<id>", channel: ops}
-  #   signal: {url: "http://127.0.0.1:8080", account: "+4915112345678", recipients: ["+4915187654321"]}
-  #   webhook: {url: "https://hooks.example.org/hbd", secret: <16+ characters>}
-  #   ntfy: {url: "https://ntfy.sh/<topic>", token: <access token>}
-
+${CHANNELS.map((channel) => `  #   ${channel.name}: ${channel.example}\n`).join('')}
 # Jobs that report over HTTP (cron, backups, CI) by host name, each with its token (10+ characters;
 # a Healthchecks.io UUID or Uptime Kuma push token works as is) and optional interval and grace
 # (docs/push.md). They ping /ping/<token>, /<token> or /api/push/<token>.

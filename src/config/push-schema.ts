@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import { normalizeHostName } from '../protocol/hostname.js';
+import { MIN_PING_KEY_CHARS, MIN_PUSH_TOKEN_CHARS } from '../push/tokens.js';
 import { nonNegativeSeconds, positive } from './schema-leaves.js';
-
-/**
- * The shortest push token accepted. Healthchecks.io UUIDs have 36 characters and current Uptime
- * Kuma tokens 32, but older Uptime Kuma releases made 10-character ones, and moving to hbd must
- * not mean re-deploying every script that holds one.
- */
-export const MIN_PUSH_TOKEN_CHARS = 10;
-export const MIN_PING_KEY_CHARS = 16;
 
 /** RFC 3986's unreserved characters: a token travels as one URL path segment, unescaped. */
 const URL_SAFE = /^[A-Za-z0-9._~-]+$/;

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Config } from './schema.js';
 
 /** Settings a running hbd picks up on reload; everything else is read once at start. */
-const LIVE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>([
+export const LIVE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>([
   'interval',
   'grace',
   'hosts',

@@ -5,9 +5,11 @@ import { ROLES } from '../model/role.js';
 import { TSIG_ALGORITHMS } from '../dns/update-types.js';
 import { MAX_PATTERN_LENGTH } from '../lib/host-pattern.js';
 import { parseNetwork } from '../lib/networks.js';
-import { notifySection, PUSH_SERVICE_NAMES } from './notify-schema.js';
+import { CHANNEL_SECRET_KEYS, PUSHSRV_CHOICES } from '../notify/channels/index.js';
+import { notifySection } from './notify-schema.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
 import { pingKeyIsNoToken, pushPingKey, pushSection } from './push-schema.js';
+import { storeSection } from './store-schema.js';
 import {
   flag,
   intAtLeast,
@@ -33,18 +35,8 @@ export const SECRET_KEYS: readonly string[] = [
   'auth_users',
   'keys',
   'dns.tsig_secret',
-  'notify.email.smtp',
-  'notify.pushover.token',
-  'notify.pushover.user',
-  // The hook id in the URL is all it takes to post.
-  'notify.mattermost.webhook',
-  'notify.mattermost.url',
-  'notify.webhook.url',
-  'notify.webhook.secret',
-  'notify.webhook.headers',
-  // On a public server, whoever knows the topic can read it.
-  'notify.ntfy.url',
-  'notify.ntfy.token',
+  // Each channel names its own (src/notify/channels/), so a new channel cannot forget this list.
+  ...CHANNEL_SECRET_KEYS.map((key) => `notify.${key}`),
   // A push token or the ping key in a URL is all it takes to report for a host.
   'push',
   'push_ping_key',
@@ -210,6 +202,7 @@ export function configSchema(ctx: SchemaContext) {
       hbd_host: nonEmptyString('a bind address').default('127.0.0.1'),
       hbd_port: intRange(0, 65535).default(50004),
       pickfile: filePath(ctx).default(defaultPickfile(ctx.env, ctx.home)),
+      store: storeSection(ctx),
       logfile: optionalFilePath(ctx),
       logfmt: oneOf(['text', 'json']).default('text'),
       log_level: oneOf(['debug', 'info', 'warn', 'error']).default('info'),
@@ -260,7 +253,7 @@ export function configSchema(ctx: SchemaContext) {
         .prefault({}),
       // Node's setRecvBufferSize takes an int32; 0 leaves the OS default.
       udp_rcvbuf: intRange(0, 2 ** 31 - 1).default(8 * MIB),
-      pushsrv: oneOf([...PUSH_SERVICE_NAMES, 'all', 'none']).default('all'),
+      pushsrv: oneOf(PUSHSRV_CHOICES).default('all'),
       dyndomains: z
         .array(z.hostname('expected a domain name'), 'expected a list of domain names')
         .default([]),

@@ -1,20 +1,39 @@
-import type { Config } from '../config/schema.js';
 import type { Bus } from '../lib/bus.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import type { PublishedRecords } from '../model/dns.js';
 import type { HeartbeatNotice, HostEvent } from '../model/events.js';
 import { publishAddresses } from '../state/addresses.js';
-import type { Store } from '../store/store.js';
+import type { DnsStore } from '../store/store.js';
 import { checkPublishable } from './address-policy.js';
 import { placeRecord } from './naming.js';
 import { type DesiredRecords, type PublishOutcome, PublishQueue } from './publish-queue.js';
 import type { DnsUpdater } from './update-types.js';
 
+/** What to publish and how (built from the config by daemon/dns-settings.ts). */
+export interface DnsPublishSettings {
+  /** Domains under which hosts are published (`dyndomains`). */
+  dyndomains: readonly string[];
+  /** The zone to update, when it is not the dyndomain itself; null: the dyndomain. */
+  zone: string | null;
+  ttl: number;
+  /** What a host's records become when it goes down. */
+  onDown: 'keep' | 'delete';
+  /** Publish the addresses of unsigned heartbeats too. */
+  allowUnsigned: boolean;
+  /** Publish private, loopback and link-local addresses too. */
+  allowPrivate: boolean;
+  /** Records older than this are sent again, even if unchanged. */
+  refreshMs: number;
+  /** The longest wait between retries of a failed update. */
+  retryMaxMs: number;
+}
+
 export interface DnsPublisherOptions {
-  config: Pick<Config, 'dns' | 'dyndomains'>;
+  settings: DnsPublishSettings;
   updater: DnsUpdater;
-  store: Store;
+  /** Where what was published is kept, so that a restart re-sends nothing needlessly. */
+  store: DnsStore;
   bus: Bus;
   clock: Clock;
   log: Logger;
@@ -58,19 +77,28 @@ export class DnsPublisher {
   readonly #published = new Map<string, PublishedRecords>();
   readonly #queued = new Map<string, DesiredRecords>();
   readonly #unplacedHosts = new Set<string>();
-  readonly #unsubscribe: (() => void)[];
+  #unsubscribe: (() => void)[] = [];
+  /** Records the store refused, by host: saved again with the next save, newest only. */
+  readonly #unsaved = new Map<string, PublishedRecords>();
+  /** Saves run one at a time, in order, so an older record never lands after a newer one. */
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(options: DnsPublisherOptions) {
     this.#options = options;
-    for (const records of options.store.loadPublished()) this.#published.set(records.host, records);
     this.#queue = new PublishQueue({
       send: (zone, changes) => options.updater.update({ zone, changes }),
       onOutcome: (host, outcome) => this.#settled(host, outcome),
-      retryMaxMs: options.config.dns.retry_max * 1000,
+      retryMaxMs: options.settings.retryMaxMs,
     });
+  }
+
+  /** Reads what was published before the restart, then follows heartbeats and transitions. */
+  async start(): Promise<void> {
+    for (const records of await this.#options.store.load()) this.#published.set(records.host, records);
+    const { bus } = this.#options;
     this.#unsubscribe = [
-      options.bus.on('heartbeat', (notice) => this.#heard(notice, false)),
-      options.bus.on('event', (event) => this.#transition(event)),
+      bus.on('heartbeat', (notice) => this.#heard(notice, false)),
+      bus.on('event', (event) => this.#transition(event)),
     ];
   }
 
@@ -102,22 +130,25 @@ export class DnsPublisher {
   /** Stops publishing; an update in flight is waited for, so what it did is stored. */
   async close(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
     await this.#queue.close();
+    await this.#saving;
   }
 
   /** Returns whether anything was queued. Runs for every heartbeat, so the common case (nothing new) is cheap. */
   #heard(source: HeartbeatSource, force: boolean): boolean {
-    const { dns, dyndomains } = this.#options.config;
-    // An HTTP ping's source is wherever the job's script ran (or its proxy), not the host's address.
+    const settings = this.#options.settings;
+    // The one rule for hosts that report over HTTP (push hosts, docs/push.md): the source of a
+    // ping is wherever the job's script ran (or its proxy), not the host's address.
     if (source.via === 'http') return false;
-    if (!source.signed && !dns.allow_unsigned) return false;
+    if (!source.signed && !settings.allowUnsigned) return false;
     const wanted = publishAddresses(source);
     const current = this.#published.get(source.host);
     const queued = this.#queued.get(source.host);
     const fresh =
       !force &&
       current?.lastSuccess != null &&
-      this.#options.clock.wall() - current.lastSuccess <= dns.refresh * 1000;
+      this.#options.clock.wall() - current.lastSuccess <= settings.refreshMs;
     // Compared with where the records are heading, not where they are: after a move and a move
     // back, the address that was published is new again while the move is queued or in flight.
     if (
@@ -127,7 +158,7 @@ export class DnsPublisher {
     ) {
       return false;
     }
-    const placement = placeRecord(source.host, dyndomains, dns.zone ?? undefined);
+    const placement = placeRecord(source.host, settings.dyndomains, settings.zone ?? undefined);
     if (!placement.ok) {
       this.#unplaced(source.host, placement.reason);
       return false;
@@ -138,7 +169,7 @@ export class DnsPublisher {
       host: source.host,
       name: placement.name,
       zone: placement.zone,
-      ttl: dns.ttl,
+      ttl: settings.ttl,
     };
     let changed = false;
     for (const [type, family] of FAMILIES) {
@@ -147,7 +178,7 @@ export class DnsPublisher {
       if (queuedForName?.[type] !== undefined) desired[type] = queuedForName[type];
       const address = wanted[family];
       if (address === null || (!stale && newest(type, current, queuedForName) === address)) continue;
-      if (!checkPublishable(address, type, dns.allow_private).publish) continue;
+      if (!checkPublishable(address, type, settings.allowPrivate).publish) continue;
       desired[type] = address;
       changed = true;
     }
@@ -156,19 +187,15 @@ export class DnsPublisher {
 
   #transition(event: HostEvent): void {
     if (event.kind === 'forget') this.#unplacedHosts.delete(event.host);
-    const goneDown =
-      event.kind === 'state' && event.to === 'down' && this.#options.config.dns.on_down === 'delete';
+    const { settings } = this.#options;
+    const goneDown = event.kind === 'state' && event.to === 'down' && settings.onDown === 'delete';
     if (!goneDown && event.kind !== 'forget') return;
     const current = this.#published.get(event.host);
     const queued = this.#queued.get(event.host);
     // A family on its way to the server counts as published: it would land after the delete otherwise.
     const held = FAMILIES.filter(([type]) => current?.[type] != null || queued?.[type] !== undefined);
     if (held.length === 0) return;
-    const placement = placeRecord(
-      event.host,
-      this.#options.config.dyndomains,
-      this.#options.config.dns.zone ?? undefined,
-    );
+    const placement = placeRecord(event.host, settings.dyndomains, settings.zone ?? undefined);
     if (!placement.ok) {
       this.#unplaced(event.host, placement.reason);
       return;
@@ -177,7 +204,7 @@ export class DnsPublisher {
       host: event.host,
       name: queued?.name ?? current!.name,
       zone: placement.zone,
-      ttl: this.#options.config.dns.ttl,
+      ttl: settings.ttl,
     };
     for (const [type] of held) desired[type] = null;
     this.#enqueue(desired);
@@ -258,12 +285,29 @@ export class DnsPublisher {
     }
   }
 
+  /**
+   * Keeps the record in memory at once (status and the next heartbeat read it there), and in the
+   * store in the background. A save the store refuses is logged and tried again with the next
+   * save: what DNS holds does not depend on it, only what a restart would re-send.
+   */
   #save(records: PublishedRecords): void {
     this.#published.set(records.host, records);
-    try {
-      this.#options.store.savePublished(records);
-    } catch (error) {
-      this.#options.log.error({ err: error }, 'cannot store what was published in DNS');
+    this.#unsaved.set(records.host, records);
+    this.#saving = this.#saving.then(() => this.#saveUnsaved());
+  }
+
+  async #saveUnsaved(): Promise<void> {
+    for (const [host, records] of [...this.#unsaved]) {
+      // A newer record for the host may have come while this one waited: that one is saved instead.
+      if (this.#unsaved.get(host) !== records) continue;
+      try {
+        await this.#options.store.save(records);
+        if (this.#unsaved.get(host) === records) this.#unsaved.delete(host);
+      } catch (error) {
+        this.#options.log.error({ err: error, host }, 'cannot store what was published in DNS; will retry');
+        // The store is failing: the rest waits for the next save too.
+        return;
+      }
     }
   }
 }

@@ -108,7 +108,8 @@ export class DnsUpdateError extends Error {
 }
 
 export interface DnsUpdater {
-  readonly method: 'rfc2136' | 'nsupdate';
+  /** The updater's name, as in `dns.method`. */
+  readonly method: string;
   /** Rejects with DnsUpdateError, or with `signal.reason` when aborted. */
   update(request: UpdateRequest, signal?: AbortSignal): Promise<void>;
   close?(): Promise<void>;

@@ -4,8 +4,10 @@ import { TLSSocket } from 'node:tls';
 import type { Context, MiddlewareHandler } from 'hono';
 import { parse, serialize } from 'hono/utils/cookie';
 import { LoginLimiter } from '../auth/login-limiter.js';
-import { type Session, SessionStore } from '../auth/sessions.js';
+import { type Session, Sessions } from '../auth/sessions.js';
 import type { Config } from '../config/schema.js';
+import { isPushPath } from '../push/protocols/index.js';
+import type { SessionStore } from '../store/store.js';
 import { bearerToken, requireBearer, sameSecret } from './bearer.js';
 import { HttpError } from './errors.js';
 import { HSTS } from './tls-options.js';
@@ -23,6 +25,8 @@ export interface AccessOptions {
   config: () => AccessConfig;
   /** ms since the epoch. */
   now: () => number;
+  /** Where sessions are kept (the store's `sessions`), so that a restart logs nobody out. */
+  sessions: SessionStore;
 }
 
 const LOGIN_TO_READ =
@@ -34,13 +38,17 @@ const LOGIN_TO_READ =
  * that also sends its CSRF token. The config is read on every check, so a reload applies to the next request.
  */
 export class Access {
-  readonly sessions: SessionStore;
+  readonly sessions: Sessions;
   readonly limiter: LoginLimiter;
   readonly #config: () => AccessConfig;
 
   constructor(options: AccessOptions) {
     this.#config = options.config;
-    this.sessions = new SessionStore({ now: options.now });
+    this.sessions = new Sessions({
+      store: options.sessions,
+      now: options.now,
+      users: () => this.#config().auth_users,
+    });
     this.limiter = new LoginLimiter({ now: options.now });
   }
 
@@ -49,7 +57,7 @@ export class Access {
   }
 
   /** The live session the request's cookie names, if any. */
-  session(cookieHeader: string | undefined): Session | undefined {
+  session(cookieHeader: string | undefined): Promise<Session | undefined> {
     return this.sessions.get(sessionId(cookieHeader));
   }
 
@@ -59,14 +67,18 @@ export class Access {
    */
   readonly requireReader: MiddlewareHandler = async (c, next) => {
     if (!isOpenPath(c.req.path)) {
-      const refusal = this.#readRefusal(c.req.header('authorization'), c.req.header('cookie'));
+      const refusal = await this.#readRefusal(c.req.header('authorization'), c.req.header('cookie'));
       if (refusal) throw refusal;
     }
     await next();
   };
 
-  /** For every call that changes something: throws the HttpError that explains what is missing. */
-  requireWriter(c: Context): void {
+  /**
+   * For every call that changes something: rejects with the HttpError that explains what is
+   * missing. Await it: a call left floating would let the write through. (It was the synchronous
+   * `requireWriter`; the new name makes every caller that does not await it yet fail to compile.)
+   */
+  async authorizeWrite(c: Context): Promise<void> {
     const config = this.#config();
     const authorization = c.req.header('authorization');
     const token = bearerToken(authorization);
@@ -75,7 +87,7 @@ export class Access {
     }
     // A bearer token decides alone; a browser never adds one by itself, so it needs no CSRF token.
     if (token === undefined) {
-      const session = this.session(c.req.header('cookie'));
+      const session = await this.session(c.req.header('cookie'));
       if (session) {
         if (session.role !== 'admin') throw new HttpError(403, 'this call needs an admin');
         const csrf = c.req.header(CSRF_HEADER);
@@ -101,7 +113,7 @@ export class Access {
    * WebSocket opened by any site, and the same-origin policy does not cover WebSockets, so a
    * foreign `Origin` is refused in every mode.
    */
-  upgradeRefusal(request: IncomingMessage): HttpError | undefined {
+  async upgradeRefusalOf(request: IncomingMessage): Promise<HttpError | undefined> {
     if (isForeignOrigin(request.headers.origin, request.headers.host)) {
       return new HttpError(403, 'WebSocket connections from another site are refused');
     }
@@ -122,11 +134,14 @@ export class Access {
   }
 
   /** After a reload: users removed, or with a new role or password, are logged out. */
-  configChanged(): void {
-    this.sessions.keepOnly(this.#config().auth_users);
+  async configChanged(): Promise<void> {
+    await this.sessions.keepOnly(this.#config().auth_users);
   }
 
-  #readRefusal(authorization: string | undefined, cookie: string | undefined): HttpError | undefined {
+  async #readRefusal(
+    authorization: string | undefined,
+    cookie: string | undefined,
+  ): Promise<HttpError | undefined> {
     const config = this.#config();
     if (config.read_access === 'public') return undefined;
     const token = bearerToken(authorization);
@@ -136,7 +151,7 @@ export class Access {
         ? undefined
         : new HttpError(401, 'wrong token');
     }
-    return this.session(cookie) ? undefined : new HttpError(401, LOGIN_TO_READ);
+    return (await this.session(cookie)) ? undefined : new HttpError(401, LOGIN_TO_READ);
   }
 
   #cookieFlags() {
@@ -155,12 +170,8 @@ export function sessionId(cookieHeader: string | undefined): string | undefined 
 }
 
 function isOpenPath(path: string): boolean {
-  return (
-    path === '/api/session' ||
-    path === '/api/login' ||
-    path === '/api/logout' ||
-    path.startsWith('/api/push/')
-  );
+  // A push protocol's paths carry their own credential (push/protocols/index.ts).
+  return path === '/api/session' || path === '/api/login' || path === '/api/logout' || isPushPath(path);
 }
 
 /** True when a browser says the page is from another site than this server. */

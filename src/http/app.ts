@@ -4,7 +4,8 @@ import type { DnsPublisher } from '../dns/publisher.js';
 import type { NotifyEngine } from '../notify/engine.js';
 import type { Silences } from '../notify/silences.js';
 import type { PushPings } from '../push/ping.js';
-import type { BeatHistory } from '../state/beat-history.js';
+import { isPushPath } from '../push/protocols/index.js';
+import type { HostView } from '../state/host-view.js';
 import type { Monitor } from '../state/monitor.js';
 import type { Store } from '../store/store.js';
 import type { Access } from './access.js';
@@ -24,7 +25,10 @@ import type { SnapshotBudget } from './snapshot-budget.js';
 import { uptimeJson, WEEK_MS } from './uptime-json.js';
 
 export interface ApiDeps {
-  monitor: Monitor;
+  /** For forgetting a host: the one write the API makes to the state machine. */
+  monitor: Pick<Monitor, 'forget'>;
+  /** The hosts as the API reads them. */
+  hostView: HostView;
   store: Store;
   metrics: Registry;
   /** Who may read and write; reads the config on every request, so a reload takes effect at once. */
@@ -46,13 +50,11 @@ export interface ApiDeps {
    * Stores the transitions made in this event-loop turn. Called before every API read,
    * so an answer never shows a host's new state without the event that explains it.
    */
-  commitPending?: () => void;
+  commitPending?: () => Promise<boolean>;
   /** Present when dynamic DNS is configured. */
   dns?: DnsPublisher;
   /** Present when silences are kept; the routes are absent otherwise. */
   silences?: Silences;
-  /** Recent heartbeat timing per host, for the dashboard's chart; the beats route is absent without it. */
-  beatHistory?: BeatHistory;
   /** Where the built dashboard is; see `dashboardRoutes`. */
   dashboardDir?: string;
   /** The push endpoints (docs/push.md); absent, their paths are not served. */
@@ -66,7 +68,7 @@ const MAX_UPTIME_EVENTS = 200_000;
 
 /** The HTTP API. Every error is JSON `{ "error": "…" }` with the status that fits. */
 export function createApi(deps: ApiDeps): Hono {
-  const { monitor, store } = deps;
+  const { monitor, store, hostView } = deps;
   const dnsStatus = deps.dns && ((host: string) => deps.dns!.status(host));
   const app = new Hono();
   // First, so that no route under /api can be reached around it.
@@ -75,7 +77,7 @@ export function createApi(deps: ApiDeps): Hono {
   if (deps.commitPending) {
     const commitPending = deps.commitPending;
     app.use('/api/*', async (_c, next) => {
-      commitPending();
+      await commitPending();
       await next();
     });
   }
@@ -83,10 +85,11 @@ export function createApi(deps: ApiDeps): Hono {
   // and a path of theirs that holds no known token is passed on to the routes below.
   if (deps.push) app.route('/', pushRoutes(deps.push));
   app.route('/', authRoutes(deps.access));
-  const slotOf = (name: string) => {
-    const slot = monitor.table.find(name.toLowerCase());
-    if (slot < 0) throw new HttpError(404, `no host named "${name.toLowerCase()}"`);
-    return slot;
+  const detailOf = (param: string) => {
+    const name = param.toLowerCase();
+    const host = hostView.detail(name);
+    if (!host) throw new HttpError(404, `no host named "${name}"`);
+    return host;
   };
 
   app.get('/healthz', (c) => {
@@ -95,7 +98,7 @@ export function createApi(deps: ApiDeps): Hono {
     return c.json({
       ok: true,
       ...(degraded.length > 0 ? { degraded } : {}),
-      hosts: monitor.table.size,
+      hosts: hostView.count,
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
     });
   });
@@ -108,7 +111,7 @@ export function createApi(deps: ApiDeps): Hono {
   app.get(
     '/api/hosts',
     hostsRoute({
-      table: monitor.table,
+      hosts: hostView,
       order: deps.hostOrder,
       source: deps.hosts,
       budget: deps.snapshotBudget,
@@ -117,52 +120,48 @@ export function createApi(deps: ApiDeps): Hono {
     }),
   );
 
-  app.get('/api/hosts/:name', (c) => {
-    const name = c.req.param('name').toLowerCase();
-    const slot = monitor.table.find(name);
-    if (slot < 0) throw new HttpError(404, `no host named "${name}"`);
-    const events = store.events({ host: name, limit: HOST_EVENTS_SHOWN }).map(eventJson);
-    return c.json({ ...hostJson(monitor, slot, dnsStatus), events });
+  app.get('/api/hosts/:name', async (c) => {
+    const host = detailOf(c.req.param('name'));
+    const events = (await store.events.list({ host: host.name, limit: HOST_EVENTS_SHOWN })).map(eventJson);
+    return c.json({ ...hostJson(host, dnsStatus), events });
   });
 
-  if (deps.beatHistory) {
-    const beatHistory = deps.beatHistory;
-    app.get('/api/hosts/:name/beats', (c) =>
-      c.json(beatsJson(beatHistory.recent(slotOf(c.req.param('name'))))),
-    );
-  }
+  app.get('/api/hosts/:name/beats', (c) => {
+    const name = c.req.param('name').toLowerCase();
+    const beats = hostView.recentBeats(name);
+    if (!beats) throw new HttpError(404, `no host named "${name}"`);
+    return c.json(beatsJson(beats));
+  });
 
-  app.get('/api/hosts/:name/uptime', (c) => {
-    const slot = slotOf(c.req.param('name'));
+  app.get('/api/hosts/:name/uptime', async (c) => {
+    const { name, state, firstSeen } = detailOf(c.req.param('name'));
     const now = Date.now();
-    const name = monitor.table.names[slot]!;
-    const events = store.events({ host: name, since: now - WEEK_MS, limit: MAX_UPTIME_EVENTS });
-    const { state, firstSeen } = monitor.table.record(slot);
+    const events = await store.events.list({ host: name, since: now - WEEK_MS, limit: MAX_UPTIME_EVENTS });
     return c.json(uptimeJson({ events, currentState: state, firstSeen, now }));
   });
 
-  app.delete('/api/hosts/:name', (c) => {
-    deps.access.requireWriter(c);
+  app.delete('/api/hosts/:name', async (c) => {
+    await deps.access.authorizeWrite(c);
     const name = c.req.param('name').toLowerCase();
     if (!monitor.forget(name, 'forgotten through the API'))
       throw new HttpError(404, `no host named "${name}"`);
     return c.json({ ok: true, forgotten: name });
   });
 
-  app.post('/api/dns/sync', (c) => {
-    deps.access.requireWriter(c);
+  app.post('/api/dns/sync', async (c) => {
+    await deps.access.authorizeWrite(c);
     if (!deps.dns) throw new HttpError(409, 'dynamic DNS is not configured (set dyndomains)');
     const host = c.req.query('host')?.toLowerCase();
-    if (host !== undefined && monitor.table.find(host) < 0)
+    if (host !== undefined && !hostView.has(host))
       throw new HttpError(404, `no host named "${host}"`);
     return c.json({ ok: true, queued: deps.dns.sync(host) });
   });
 
-  app.get('/api/events', (c) => {
+  app.get('/api/events', async (c) => {
     const host = c.req.query('host')?.toLowerCase();
     const since = parseSince(c.req.query('since'));
     const limit = parseLimit(c.req.query('limit'));
-    return c.json(store.events({ host, since, limit }).map(eventJson));
+    return c.json((await store.events.list({ host, since, limit })).map(eventJson));
   });
 
   if (deps.silences) app.route('/', silenceRoutes({ silences: deps.silences, access: deps.access }));
@@ -174,7 +173,7 @@ export function createApi(deps: ApiDeps): Hono {
   app.notFound((c) => {
     // Any other path may hold a push token (`/ping/{uuid}`, `/{uuid}` …): an answer never repeats one.
     const path = c.req.path;
-    const shown = path.startsWith('/api/') && !path.startsWith('/api/push/') ? ` ${path}` : '';
+    const shown = path.startsWith('/api/') && !isPushPath(path) ? ` ${path}` : '';
     return c.json({ error: `no such endpoint: ${c.req.method}${shown}` }, 404);
   });
   app.onError((error, c) => {

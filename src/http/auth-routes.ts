@@ -28,8 +28,8 @@ export function authRoutes(access: Access): Hono {
   /** Client addresses (an IPv6 /64 as one) with a login under way. */
   const addressesChecking = new Set<string>();
 
-  app.get('/api/session', (c) => {
-    const session = access.session(c.req.header('cookie'));
+  app.get('/api/session', async (c) => {
+    const session = await access.session(c.req.header('cookie'));
     return c.json(
       {
         user: session?.user ?? null,
@@ -97,8 +97,8 @@ export function authRoutes(access: Access): Hono {
       }
       access.limiter.succeeded(user);
       // A fresh id at every login, so an id planted in the browser beforehand is worth nothing.
-      access.sessions.end(sessionId(c.req.header('cookie')));
-      const { id, session } = access.sessions.create(user, now.role, now.password);
+      await access.sessions.end(sessionId(c.req.header('cookie')));
+      const { id, session } = await access.sessions.create(user, now.role, now.password);
       return c.json({ user, role: session.role, csrf: session.csrf }, 200, {
         'Set-Cookie': access.sessionCookie(id),
         'Cache-Control': 'no-store',
@@ -106,8 +106,8 @@ export function authRoutes(access: Access): Hono {
     },
   );
 
-  app.post('/api/logout', (c) => {
-    access.sessions.end(sessionId(c.req.header('cookie')));
+  app.post('/api/logout', async (c) => {
+    await access.sessions.end(sessionId(c.req.header('cookie')));
     return c.json({ ok: true }, 200, { 'Set-Cookie': access.clearedCookie() });
   });
 

@@ -1,16 +1,10 @@
 import type { DnsStatus } from '../dns/publisher.js';
-import type { HostRecord } from '../model/host.js';
 import { publishAddresses } from '../state/addresses.js';
-import type { Monitor } from '../state/monitor.js';
+import type { HostDetail, HostView } from '../state/host-view.js';
 import type { HostSource } from './host-pieces.js';
 
 /** The API's (and the WebSocket's) view of a host. Times are RFC 3339. */
-export function hostJson(
-  monitor: Monitor,
-  slot: number,
-  dnsStatus?: (host: string) => DnsStatus | undefined,
-) {
-  const host: HostRecord = monitor.table.record(slot);
+export function hostJson(host: HostDetail, dnsStatus?: (host: string) => DnsStatus | undefined) {
   const withSeq = host.received + host.lost;
   return {
     name: host.name,
@@ -23,8 +17,8 @@ export function hostJson(
     signed: host.signed,
     first_seen: rfc3339(host.firstSeen),
     last_seen: rfc3339(host.lastSeen),
-    interval: monitor.intervalOf(slot),
-    grace: monitor.graceOf(slot),
+    interval: host.interval,
+    grace: host.grace,
     every: host.every,
     seq: host.lastSeq,
     received: host.received,
@@ -42,14 +36,14 @@ export function rfc3339(ms: number): string {
 
 /** The hosts the API and the live feed list, read one at a time by name (see `hostPieces`). */
 export function hostSource(
-  monitor: Monitor,
+  hosts: HostView,
   dnsStatus: ((host: string) => DnsStatus | undefined) | undefined,
   onHostError: (name: string, error: unknown) => void,
 ): HostSource {
   return {
     json(name) {
-      const slot = monitor.table.find(name);
-      return slot < 0 ? undefined : hostJson(monitor, slot, dnsStatus);
+      const host = hosts.detail(name);
+      return host && hostJson(host, dnsStatus);
     },
     onHostError,
   };

@@ -1,5 +1,5 @@
 import type { Bus } from '../lib/bus.js';
-import type { HostTable } from '../state/host-table.js';
+import type { HostView } from '../state/host-view.js';
 
 /**
  * The known host names in sorted order, the order `/api/hosts` answers in and pages through.
@@ -10,14 +10,14 @@ import type { HostTable } from '../state/host-table.js';
  * with the table (a host made or removed without an event), the whole order is sorted again.
  */
 export class HostOrder {
-  readonly #table: HostTable;
+  readonly #hosts: HostView;
   #sorted: string[] | undefined;
   #added: string[] = [];
   #removed = false;
   readonly #unsubscribe: () => void;
 
-  constructor(table: HostTable, bus: Bus) {
-    this.#table = table;
+  constructor(hosts: HostView, bus: Bus) {
+    this.#hosts = hosts;
     this.#unsubscribe = bus.on('event', (event) => {
       if (this.#sorted === undefined) return;
       if (event.kind === 'state' && event.from === null) this.#added.push(event.host);
@@ -28,7 +28,7 @@ export class HostOrder {
   /** Every known name, ascending. The array is shared: do not change it. */
   names(): readonly string[] {
     if (this.#sorted && (this.#added.length > 0 || this.#removed)) this.#sorted = this.#merged(this.#sorted);
-    if (this.#sorted?.length !== this.#table.size) this.#sorted = this.#sortedAll();
+    if (this.#sorted?.length !== this.#hosts.count) this.#sorted = this.#sortedAll();
     return this.#sorted;
   }
 
@@ -39,9 +39,7 @@ export class HostOrder {
   #sortedAll(): string[] {
     this.#added = [];
     this.#removed = false;
-    const names: string[] = [];
-    for (const slot of this.#table.slots()) names.push(this.#table.names[slot]!);
-    return names.sort();
+    return [...this.#hosts.names()].sort();
   }
 
   #merged(sorted: readonly string[]): string[] {
@@ -55,7 +53,7 @@ export class HostOrder {
       const next =
         j >= added.length || (i < sorted.length && sorted[i]! <= added[j]!) ? sorted[i++]! : added[j++]!;
       // A name forgotten since, or one already merged (forgotten and made again): left out.
-      if (this.#table.find(next) >= 0 && merged[merged.length - 1] !== next) merged.push(next);
+      if (this.#hosts.has(next) && merged[merged.length - 1] !== next) merged.push(next);
     }
     return merged;
   }

@@ -1,6 +1,6 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
-import type { HostTable } from '../state/host-table.js';
+import type { HostView } from '../state/host-view.js';
 import { HttpError } from './errors.js';
 import { fairTurn } from './fair-turn.js';
 import { type HostFilter, parseHostFilter } from './host-filter.js';
@@ -9,7 +9,7 @@ import { type HostSource, hostPieces } from './host-pieces.js';
 import { SnapshotBudget } from './snapshot-budget.js';
 
 export interface HostsRouteDeps {
-  table: HostTable;
+  hosts: HostView;
   order: HostOrder;
   source: HostSource;
   budget: SnapshotBudget;
@@ -37,10 +37,10 @@ export function hostsRoute(deps: HostsRouteDeps) {
     });
     const limit = parseLimit(c.req.query('limit'));
     const after = parseAfter(c.req.query('after'));
-    const page = await selectPage(deps.table, deps.order.names(), { filter, limit, after });
+    const page = await selectPage(deps.hosts, deps.order.names(), { filter, limit, after });
 
     const perMinute = deps.limits().snapshots_per_minute;
-    const cost = SnapshotBudget.cost(page.names.length, deps.table.size);
+    const cost = SnapshotBudget.cost(page.names.length, deps.hosts.count);
     const waitS = deps.budget.take(clientAddress(c), cost);
     if (waitS > 0) {
       return c.json(
@@ -67,7 +67,7 @@ interface PageQuery {
 
 /** The names on the page, in order; `more` when hosts that match come after them. */
 async function selectPage(
-  table: HostTable,
+  hosts: HostView,
   sorted: readonly string[],
   { filter, limit, after }: PageQuery,
 ): Promise<{ names: readonly string[]; more: boolean }> {
@@ -81,8 +81,8 @@ async function selectPage(
   for (let index = start; index < sorted.length; index++) {
     if ((index - start) % SCAN_BATCH === SCAN_BATCH - 1) await fairTurn();
     const name = sorted[index]!;
-    const slot = table.find(name);
-    if (slot < 0 || !filter(name, table.getState(slot), table.getStatus(slot))) continue;
+    const now = hosts.stateOf(name);
+    if (!now || !filter(name, now.state, now.status)) continue;
     if (names.length === limit) return { names, more: true };
     names.push(name);
   }

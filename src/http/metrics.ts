@@ -1,9 +1,8 @@
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { IngestStats } from '../ingest/stats.js';
-import { HOST_STATES } from '../model/events.js';
 import type { ChannelStats } from '../notify/channel-worker.js';
 import { DROP_REASONS } from '../protocol/types.js';
-import type { HostTable } from '../state/host-table.js';
+import type { HostView } from '../state/host-view.js';
 
 /**
  * The Prometheus registry. The ingest path keeps plain counters (cheaper than a
@@ -11,12 +10,12 @@ import type { HostTable } from '../state/host-table.js';
  */
 export function createMetrics(deps: {
   stats: IngestStats;
-  table: HostTable;
+  hosts: HostView;
   dns?: { stats: { updates: number; failures: number } };
   notify?: { channelStats(): { channel: string; stats: ChannelStats }[] };
 }): Registry {
   const registry = new Registry();
-  const { stats, table } = deps;
+  const { stats, hosts } = deps;
 
   new Counter({
     name: 'hbd_datagrams_received_total',
@@ -52,12 +51,7 @@ export function createMetrics(deps: {
     labelNames: ['state'],
     registers: [registry],
     collect() {
-      const counts = new Map<string, number>(HOST_STATES.map((state) => [state, 0]));
-      for (const slot of table.slots()) {
-        const state = table.getState(slot);
-        counts.set(state, (counts.get(state) ?? 0) + 1);
-      }
-      for (const [state, count] of counts) this.set({ state }, count);
+      for (const [state, count] of Object.entries(hosts.countByState())) this.set({ state }, count);
     },
   });
   const { dns } = deps;

@@ -12,7 +12,7 @@ const MAX_MESSAGES_PER_PAGE = 1000;
 export function outboxRoutes(deps: { outbox: OutboxStore; notify: NotifyEngine }): Hono {
   const app = new Hono();
 
-  app.get('/api/outbox', (c) => {
+  app.get('/api/outbox', async (c) => {
     const state = c.req.query('state');
     if (state !== undefined && !(OUTBOX_STATES as readonly string[]).includes(state)) {
       throw new HttpError(400, `state: expected one of ${OUTBOX_STATES.join(', ')}, got "${state}"`);
@@ -26,12 +26,12 @@ export function outboxRoutes(deps: { outbox: OutboxStore; notify: NotifyEngine }
         `limit: expected an integer from 1 to ${MAX_MESSAGES_PER_PAGE}, got "${limitText}"`,
       );
     }
-    const messages = deps.outbox.list({ state: state as OutboxState | undefined, channel, limit });
+    const messages = await deps.outbox.list({ state: state as OutboxState | undefined, channel, limit });
     return c.json({ messages: messages.map(messageJson) });
   });
 
-  app.get('/api/notify', (c) => {
-    const counts = deps.outbox.countByState();
+  app.get('/api/notify', async (c) => {
+    const counts = await deps.outbox.countByState();
     return c.json({
       channels: deps.notify.channelStats().map(({ channel, stats }) => ({
         channel,

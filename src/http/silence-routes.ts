@@ -10,7 +10,7 @@ import type { SilenceJson } from './silence-json.js';
 export interface SilenceRoutesDeps {
   silences: Silences;
   /** Decides who may add and remove silences. */
-  access: Pick<Access, 'requireWriter'>;
+  access: Pick<Access, 'authorizeWrite'>;
 }
 
 export type { SilenceJson };
@@ -39,10 +39,10 @@ export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
 
   app.post(
     '/api/silences',
-    (c, next) => {
+    async (c, next) => {
       // Before the body is read, so that without the right to write nothing of it is looked at.
-      deps.access.requireWriter(c);
-      return next();
+      await deps.access.authorizeWrite(c);
+      await next();
     },
     bodyLimit({
       maxSize: MAX_SILENCE_BYTES,
@@ -62,7 +62,7 @@ export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
       }
       const durationMs = durationOf(body.duration);
       try {
-        const silence = silences.add({ pattern: body.pattern, durationMs, reason: body.reason });
+        const silence = await silences.add({ pattern: body.pattern, durationMs, reason: body.reason });
         return c.json({ silence: silenceJson(silence) }, 201);
       } catch (error) {
         if (error instanceof RangeError) throw new HttpError(400, error.message);
@@ -71,14 +71,14 @@ export function silenceRoutes(deps: SilenceRoutesDeps): Hono {
     },
   );
 
-  app.delete('/api/silences/:id', (c) => {
-    deps.access.requireWriter(c);
+  app.delete('/api/silences/:id', async (c) => {
+    await deps.access.authorizeWrite(c);
     const text = c.req.param('id');
     const id = /^[1-9]\d{0,15}$/.test(text) ? Number(text) : Number.NaN;
     if (!Number.isSafeInteger(id)) {
       throw new HttpError(400, `id: expected the number of a silence, got "${text}"`);
     }
-    if (!silences.remove(id)) throw new HttpError(404, `no silence with id ${id}`);
+    if (!(await silences.remove(id))) throw new HttpError(404, `no silence with id ${id}`);
     return c.json({ ok: true, removed: id });
   });
 

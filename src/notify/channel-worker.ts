@@ -4,6 +4,7 @@ import type { Notification } from '../model/notification.js';
 import type { NewMessage, OutboxMessage } from '../model/outbox.js';
 import type { OutboxStore } from '../store/outbox-store.js';
 import { latest } from './compose.js';
+import { type Cancel, systemTimers, type Timers } from './timers.js';
 import { type Notifier, NotifyError } from './types.js';
 
 export interface DeliveryPolicy {
@@ -40,6 +41,8 @@ export interface ChannelWorkerOptions {
   onRecovered: (channel: string, stats: ChannelStats) => void;
   /** For the backoff jitter; tests pass a fixed one. */
   random?: () => number;
+  /** Default: the system's; tests pass a manual clock's. */
+  timers?: Timers;
 }
 
 const RATE_WINDOW_MS = 60_000;
@@ -58,12 +61,16 @@ export class ChannelWorker {
   readonly channel: string;
   readonly #options: ChannelWorkerOptions;
   readonly #random: () => number;
+  readonly #timers: Timers;
   /** Pending messages, in delivery order (by position: a digest stands where its earliest message stood). */
   #queue: OutboxMessage[] = [];
   readonly #inFlight = new Map<number, AbortController>();
   /** Start times of the sends within the last rate window. */
   readonly #recentSends: number[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: Cancel | undefined;
+  /** A pump is running (it may wait for the store to merge a digest): another must not start. */
+  #pumping = false;
+  #pumpAgain = false;
   #stopped = false;
   #alerted = false;
   readonly stats: ChannelStats = {
@@ -80,6 +87,7 @@ export class ChannelWorker {
     this.channel = options.notifier.channel;
     this.#options = options;
     this.#random = options.random ?? Math.random;
+    this.#timers = options.timers ?? systemTimers;
   }
 
   enqueue(message: OutboxMessage): void {
@@ -98,7 +106,7 @@ export class ChannelWorker {
   /** Stops sending; what is in flight is cut off and stays pending in the outbox, for the next start. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.();
     for (const controller of this.#inFlight.values()) controller.abort();
     this.#options.notifier.close?.().catch((error: unknown) => {
       this.#options.log.warn({ err: error, channel: this.channel }, 'cannot close the channel cleanly');
@@ -107,13 +115,32 @@ export class ChannelWorker {
 
   #pumpSoon(): void {
     if (this.#stopped) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#pump(), 0);
+    this.#timer?.();
+    this.#timer = this.#timers.after(0, () => this.#pump());
   }
 
   #pump(): void {
     this.#timer = undefined;
     if (this.#stopped) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    this.#pumpOnce()
+      .catch((error: unknown) => {
+        this.#options.log.error({ err: error, channel: this.channel }, 'cannot deliver from the outbox');
+      })
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.#pumpSoon();
+        }
+      });
+  }
+
+  async #pumpOnce(): Promise<void> {
     const now = this.#options.now();
     this.#checkFailing(now);
     const { policy } = this.#options;
@@ -130,7 +157,8 @@ export class ChannelWorker {
     if (allowance <= slots && allowance >= 1 && eligible.length > allowance) {
       const rest = eligible.slice(allowance - 1);
       if (rest.length > 1) {
-        const digest = this.#merge(rest, now);
+        const digest = await this.#merge(rest, now);
+        if (this.#stopped) return;
         if (digest) toSend = [...eligible.slice(0, allowance - 1), digest];
       }
     }
@@ -159,7 +187,7 @@ export class ChannelWorker {
     return eligible;
   }
 
-  #merge(messages: OutboxMessage[], now: number): OutboxMessage | undefined {
+  async #merge(messages: OutboxMessage[], now: number): Promise<OutboxMessage | undefined> {
     const digest: NewMessage = {
       channel: this.channel,
       createdAt: now,
@@ -168,7 +196,7 @@ export class ChannelWorker {
     };
     let stored: OutboxMessage;
     try {
-      stored = this.#options.outbox.merge(
+      stored = await this.#options.outbox.merge(
         messages.map((message) => message.id),
         digest,
       );
@@ -190,32 +218,32 @@ export class ChannelWorker {
 
   #send(message: OutboxMessage, now: number): void {
     const controller = new AbortController();
-    const timeout = setTimeout(() => controller.abort(), SEND_TIMEOUT_MS);
+    const cancelTimeout = this.#timers.after(SEND_TIMEOUT_MS, () => controller.abort());
     this.#inFlight.set(message.id, controller);
     this.#recentSends.push(now);
     this.#options.notifier
       .send(message.notification, controller.signal)
       .then(
-        (receipt) => {
+        async (receipt) => {
           const at = this.#options.now();
-          this.#write(() => this.#options.outbox.markSent(message.id, at, receipt.detail));
+          await this.#write(() => this.#options.outbox.markSent(message.id, at, receipt.detail));
           this.#done(message);
           this.stats.sent++;
           this.#worked();
         },
-        (error: unknown) => {
+        async (error: unknown) => {
           if (this.#stopped) return;
-          this.#failedAttempt(message, error);
+          await this.#failedAttempt(message, error);
         },
       )
       .finally(() => {
-        clearTimeout(timeout);
+        cancelTimeout();
         this.#inFlight.delete(message.id);
         this.#pumpSoon();
       });
   }
 
-  #failedAttempt(message: OutboxMessage, error: unknown): void {
+  async #failedAttempt(message: OutboxMessage, error: unknown): Promise<void> {
     const now = this.#options.now();
     const attempts = message.attempts + 1;
     const reason = errorMessage(error);
@@ -224,7 +252,7 @@ export class ChannelWorker {
     if (!retryable) {
       // One refused message (too long, say) tells nothing about the channel: it neither starts
       // nor feeds a run of failures, which would alarm the other channels and slow this one.
-      this.#fail(message, attempts, now, reason);
+      await this.#fail(message, attempts, now, reason);
       return;
     }
     this.stats.failingSince ??= now;
@@ -235,7 +263,7 @@ export class ChannelWorker {
           Math.max(error.retryAfterMs, this.#options.policy.retryMinMs)
         : this.#backoff(attempts);
     if (now + delay > message.deadlineAt) {
-      this.#fail(
+      await this.#fail(
         message,
         attempts,
         now,
@@ -246,7 +274,7 @@ export class ChannelWorker {
     message.attempts = attempts;
     message.nextAttemptAt = now + delay;
     message.lastError = reason;
-    this.#write(() => this.#options.outbox.markRetry(message.id, attempts, now + delay, reason));
+    await this.#write(() => this.#options.outbox.markRetry(message.id, attempts, now + delay, reason));
     this.stats.retries++;
     this.#options.log.warn(
       { channel: this.channel, message: message.id, attempts, retryInMs: Math.round(delay) },
@@ -254,8 +282,8 @@ export class ChannelWorker {
     );
   }
 
-  #fail(message: OutboxMessage, attempts: number, now: number, reason: string): void {
-    this.#write(() => this.#options.outbox.markFailed(message.id, attempts, now, reason));
+  async #fail(message: OutboxMessage, attempts: number, now: number, reason: string): Promise<void> {
+    await this.#write(() => this.#options.outbox.markFailed(message.id, attempts, now, reason));
     this.#done(message);
     this.stats.failed++;
     this.#options.log.error(
@@ -304,14 +332,14 @@ export class ChannelWorker {
       next = Math.min(next, this.stats.failingSince + alertAfterMs);
     }
     if (next === Number.POSITIVE_INFINITY) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#pump(), Math.min(MAX_TIMER_MS, Math.max(0, next - now)));
-    this.#timer.unref();
+    this.#timer?.();
+    this.#timer = this.#timers.after(Math.min(MAX_TIMER_MS, Math.max(0, next - now)), () => this.#pump());
   }
 
-  #write(write: () => void): void {
+  /** Every outcome is stored before the worker moves on, so a restart resumes where it left off. */
+  async #write(write: () => Promise<void>): Promise<void> {
     try {
-      write();
+      await write();
     } catch (error) {
       // The message stays as the outbox last knew it: at worst it is sent again after a
       // restart, under the same dedup key.

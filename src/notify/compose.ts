@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { formatDuration } from '../lib/duration.js';
 import { escapeControlCharacters } from '../lib/inert-text.js';
 import type { MessageHost, Notification, NotificationKind } from '../model/notification.js';
@@ -65,6 +66,96 @@ export function compose(items: readonly Item[], options: { dedupKey: string; gro
     resolves: items.every(
       (item) => RESOLVING.has(item.kind) || (item.kind === 'settled' && item.state !== 'down'),
     ),
+  };
+}
+
+/**
+ * A group's message, under a key that is stable across a crash and a retry: the same triggers
+ * and items give the same key, so a message stored twice is queued once.
+ */
+export function composeGroup(
+  items: readonly Item[],
+  consumed: readonly number[],
+  group: string,
+): Notification {
+  const hash = createHash('sha256');
+  hash.update(consumed.join(','));
+  for (const item of items) hash.update(`|${item.kind}:${item.host}:${item.at}`);
+  return compose(items, { dedupKey: `hbd-${hash.digest('hex').slice(0, 24)}`, group });
+}
+
+/** Why a host counts as flapping, for its `flapping` item. */
+export function flappingReason(changesWithinWindow: number, windowMs: number): string {
+  return `${changesWithinWindow} state changes within ${Math.round(windowMs / 60_000)} min`;
+}
+
+/** The isolation guard tripped: what went silent, of how many, within which window. */
+export function isolationStarted(
+  tripped: { silent: number; known: number; signedOnly: boolean },
+  windowMs: number,
+  now: number,
+): Notification {
+  const hosts = tripped.signedOnly ? 'signed hosts' : 'hosts';
+  return {
+    dedupKey: `isolated:${now}`,
+    kind: 'isolated',
+    title: 'hbd may be isolated',
+    body:
+      `${tripped.silent} of ${tripped.known} established ${hosts} went silent within ` +
+      `${Math.round(windowMs / 1000)} s (by ${formatWallTime(now)}). hbd's own network may be down, ` +
+      'so no host is reported down yet: per-host messages are held until hosts are heard again.',
+    hosts: [],
+    at: now,
+    resolves: false,
+  };
+}
+
+/** The isolation is over; `stillDown` hosts whose held downs follow in their own message. */
+export function isolationOver(stillDown: number, now: number): Notification {
+  return {
+    dedupKey: `isolation-over:${now}`,
+    kind: 'isolated',
+    title: 'hbd hears its hosts again',
+    body:
+      stillDown > 0
+        ? `${stillDown} hosts are still down; a message about them follows.`
+        : 'Every host that went silent is back.',
+    hosts: [],
+    at: now,
+    resolves: true,
+  };
+}
+
+/** For the other channels: this one has kept failing since `failingSince`. */
+export function channelFailing(
+  channel: string,
+  health: { failingSince: number | null; lastError: string | null; pending: number },
+  now: number,
+): Notification {
+  const since = health.failingSince ?? now;
+  return {
+    dedupKey: `channel-failing:${channel}:${since}`,
+    kind: 'channel',
+    title: `hbd cannot deliver to ${channel}`,
+    body:
+      `Messages to ${channel} have been failing since ${formatWallTime(since)}: ${health.lastError ?? 'unknown error'}. ` +
+      `${health.pending} waiting.`,
+    hosts: [],
+    at: now,
+    resolves: false,
+  };
+}
+
+/** For the other channels: this one works again after `channelFailing`. */
+export function channelRecovered(channel: string, now: number): Notification {
+  return {
+    dedupKey: `channel-recovered:${channel}:${now}`,
+    kind: 'channel',
+    title: `hbd delivers to ${channel} again`,
+    body: `Messages to ${channel} are going through again.`,
+    hosts: [],
+    at: now,
+    resolves: true,
   };
 }
 

@@ -1,36 +1,23 @@
-import type { Config } from '../config/schema.js';
-import type { NotifySettings } from './engine.js';
+import type { DeliveryPolicy } from './channel-worker.js';
+import type { FlapPolicy } from './flapping.js';
+import type { IsolationPolicy } from './isolation.js';
 
-/** The engine's settings from the `notify` section (seconds in the config, ms inside). */
-export function notifySettingsOf(config: Pick<Config, 'notify' | 'interval' | 'grace'>): NotifySettings {
-  const notify = config.notify;
-  const ms = (seconds: number) => seconds * 1000;
-  return {
-    groupWaitMs: ms(notify.group_wait),
-    groupBy: notify.group_by,
-    repeatMs: ms(notify.repeat),
-    restartGraceMs: ms(notify.restart_grace),
-    announceNewProblems: notify.announce_new_problems,
-    deadlineMs: ms(notify.deadline),
-    delivery: {
-      concurrency: notify.concurrency,
-      ratePerMinute: notify.rate_limit,
-      retryMinMs: ms(notify.retry_min),
-      retryMaxMs: ms(notify.retry_max),
-      alertAfterMs: ms(notify.channel_alert_after),
-    },
-    isolation: notify.isolation && {
-      share: notify.isolation.share,
-      minHosts: notify.isolation.min_hosts,
-      // "Together" means within one grace period; a grace of 0 still needs some span.
-      windowMs: Math.max(ms(config.grace), 1000),
-    },
-    // Hosts that are back need one interval to be heard from before the rest are called down.
-    isolationSettleMs: ms(config.interval),
-    flapping: notify.flapping && {
-      windowMs: ms(notify.flapping.window),
-      threshold: notify.flapping.threshold,
-      settle: notify.flapping.settle,
-    },
-  };
+/** What the notify engine is told by the config (mapped in `daemon/notify-settings.ts`), in ms. */
+export interface NotifySettings {
+  groupWaitMs: number;
+  /** A host field whose value splits hosts into groups (one message per group); null: one group. */
+  groupBy: string | null;
+  /** Reminder period while a host stays down; 0: none. */
+  repeatMs: number;
+  /** After hbd starts, problems are held this long, then announced only if they still hold. */
+  restartGraceMs: number;
+  /** How long a message keeps being retried. */
+  deadlineMs: number;
+  delivery: DeliveryPolicy;
+  isolation: IsolationPolicy | null;
+  /** After hosts are heard again, how long to wait before announcing those still down. */
+  isolationSettleMs: number;
+  flapping: FlapPolicy | null;
+  /** A host whose first heartbeat already reports warn or fail is announced. */
+  announceNewProblems: boolean;
 }

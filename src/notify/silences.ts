@@ -31,26 +31,40 @@ interface ActiveSilence {
 
 /**
  * The silences in force, kept in memory with their patterns compiled, because the
- * notification path asks about every message; the store only keeps them across restarts.
+ * notification path asks about every message (`matching` and `list` never wait for the store);
+ * the store only keeps them across restarts, and is read once, by `load`.
  */
 export class Silences {
   readonly #store: SilenceStore;
   readonly #now: () => number;
   readonly #onPruneError: (error: unknown) => void;
   /** Soonest expiry first, so expired ones are always at the front. */
-  #active: ActiveSilence[];
+  #active: ActiveSilence[] = [];
   #lastPruneAt: number;
   #storeHasExpired = false;
+  /** The delete of expired rows in flight, if any: one at a time. */
+  #pruning: Promise<void> | undefined;
 
   constructor(options: SilencesOptions) {
     this.#store = options.store;
     this.#now = options.now;
     this.#onPruneError = options.onPruneError ?? (() => {});
+    this.#lastPruneAt = this.#now();
+  }
+
+  /** Reads the silences in force from the store (at start: before anything asks). */
+  async load(): Promise<void> {
     const now = this.#now();
     this.#lastPruneAt = now;
-    this.#active = this.#store.active(now).map(compile);
+    this.#active = (await this.#store.active(now)).map(compile);
     // Rows that expired while hbd was stopped would otherwise stay until the next expiry.
-    this.#pruneStore(now);
+    this.#storeHasExpired = true;
+    await this.#pruneStore(now);
+  }
+
+  /** Resolves once no store write started here is in flight (for a clean stop, and for tests). */
+  async whenIdle(): Promise<void> {
+    await this.#pruning;
   }
 
   /**
@@ -69,7 +83,7 @@ export class Silences {
   }
 
   /** Validates and stores a new silence; throws a RangeError that names the bad field. */
-  add(request: NewSilence): Silence {
+  async add(request: NewSilence): Promise<Silence> {
     const pattern = checkHostPattern(request.pattern);
     const reason = checkReason(request.reason);
     const { durationMs } = request;
@@ -77,15 +91,17 @@ export class Silences {
       throw new RangeError(`duration: expected more than zero and at most 366 days, got ${durationMs} ms`);
     }
     const now = this.#now();
-    const entry = compile(this.#store.add({ pattern, until: now + durationMs, reason, createdAt: now }));
+    const entry = compile(
+      await this.#store.add({ pattern, until: now + durationMs, reason, createdAt: now }),
+    );
     const later = this.#active.findIndex((other) => other.silence.until > entry.silence.until);
     this.#active.splice(later < 0 ? this.#active.length : later, 0, entry);
     return entry.silence;
   }
 
   /** False when there is no such silence. */
-  remove(id: number): boolean {
-    const removed = this.#store.remove(id);
+  async remove(id: number): Promise<boolean> {
+    const removed = await this.#store.remove(id);
     this.#active = this.#active.filter((entry) => entry.silence.id !== id);
     return removed;
   }
@@ -108,13 +124,25 @@ export class Silences {
       this.#active.splice(0, expired);
       this.#storeHasExpired = true;
     }
-    if (this.#storeHasExpired) this.#pruneStore(now);
+    if (this.#storeHasExpired) void this.#pruneStore(now);
   }
 
-  #pruneStore(now: number): void {
+  /** Deletes expired rows, in the background of the sync reads; a failure is retried at the next prune. */
+  #pruneStore(now: number): Promise<void> {
+    if (!this.#pruning) {
+      const run = this.#prune(now).finally(() => {
+        if (this.#pruning === run) this.#pruning = undefined;
+      });
+      this.#pruning = run;
+    }
+    return this.#pruning;
+  }
+
+  async #prune(now: number): Promise<void> {
     try {
-      this.#store.pruneExpired(now);
+      // Cleared first: silences that expire while this runs set it again, for the next prune.
       this.#storeHasExpired = false;
+      await this.#store.pruneExpired(now);
     } catch (error) {
       this.#storeHasExpired = true;
       this.#onPruneError(error);

@@ -1,6 +1,7 @@
 import { type HostEvent, STATUS_FLAPPING } from '../model/events.js';
 import type { HostRecord } from '../model/host.js';
 import type { Trigger, TriggerKind } from '../model/outbox.js';
+import type { StoreParts } from '../store/store.js';
 
 const PROBLEM_STATUSES = new Set(['warn', 'fail']);
 
@@ -71,4 +72,49 @@ export function triggersFor(events: readonly HostEvent[], sources: TriggerSource
     });
   }
   return triggers;
+}
+
+export interface NotifyTriggerOptions {
+  /** The host as the table holds it now; undefined once forgotten. */
+  host(name: string): HostRecord | undefined;
+  groupBy: string | null;
+  announceNewProblems: boolean;
+}
+
+/** Derives the triggers of freshly stored events, inside the transaction that stores them. */
+export type TriggerDeriver = (
+  events: readonly HostEvent[],
+  tx: Pick<StoreParts, 'events'>,
+) => Promise<Omit<Trigger, 'id'>[]>;
+
+/**
+ * What the store writer calls in the transaction of each commit (`WriterOptions.triggersFor`),
+ * so that a transition and its trigger are stored together: a crash leaves both or neither.
+ * The writer stores what this returns and publishes it on the bus (`triggers`).
+ */
+export function notifyTriggers(options: NotifyTriggerOptions): TriggerDeriver {
+  const rules: TriggerRules = { announceNewProblems: options.announceNewProblems };
+  return async (events, tx) => {
+    // The hosts are read before the first await: as close to the transitions as this gets.
+    const hosts = new Map<string, HostRecord | undefined>();
+    const needPrevious: HostEvent[] = [];
+    for (const event of events) {
+      const kind = triggerKindOf(event, rules);
+      if (!kind) continue;
+      if (!hosts.has(event.host)) hosts.set(event.host, options.host(event.host));
+      if (kind !== 'status' && hosts.get(event.host)) needPrevious.push(event);
+    }
+    if (hosts.size === 0) return [];
+    // One at a time: a transaction is one connection, which runs one query at a time anyway.
+    const previous = new Map<number, number | undefined>();
+    for (const event of needPrevious) {
+      previous.set(event.id, await tx.events.previousStateChange(event.host, event.id));
+    }
+    return triggersFor(events, {
+      host: (name) => hosts.get(name),
+      previousStateChange: (_host, beforeEventId) => previous.get(beforeEventId),
+      groupBy: options.groupBy,
+      rules,
+    });
+  };
 }

@@ -1,51 +1,29 @@
-import type { Config } from '../config/schema.js';
-import { needsSignature } from '../ingest/gatekeeper.js';
 import { normalizeHostName } from '../protocol/hostname.js';
 import type { Heartbeat } from '../protocol/types.js';
-import type { Monitor } from '../state/monitor.js';
+import type { Run } from '../state/monitor.js';
 import { clipChars } from './body.js';
-import { PushTokens } from './tokens.js';
+import { PushTokens, type PushTokenOptions } from './tokens.js';
 
 /**
- * What a ping says, from its URL suffix (or Uptime Kuma's `status`):
- * - success: the job finished well (no suffix, `/0`, `status=up`)
- * - fail: it finished badly (`/fail`, `/1`…`/255`, any other `status`)
+ * What a ping says; each push protocol reads it from its own form (a URL suffix, a query, a body):
+ * - success: the job finished well (status `ok`)
+ * - warn: it finished, but something needs a look (status `warn`)
+ * - fail: it finished badly (status `fail`), with the exit code when the protocol carries one
  * - start: a run began; it must finish within the host's grace
  * - log: a message only; the host's state and timing stay as they are
  */
 export type PingSignal =
   | { kind: 'success' }
+  | { kind: 'warn' }
   | { kind: 'fail'; exitCode?: number }
   | { kind: 'start' }
   | { kind: 'log' };
 
 export const SUCCESS: PingSignal = { kind: 'success' };
+export const WARN: PingSignal = { kind: 'warn' };
 export const FAIL: PingSignal = { kind: 'fail' };
-const START: PingSignal = { kind: 'start' };
-const LOG: PingSignal = { kind: 'log' };
-const MAX_EXIT_CODE = 255;
-
-/**
- * The signal of a URL suffix; `bad-exit-code` for a number past 255 (which Healthchecks.io answers
- * with 400), undefined for a suffix that means nothing (404).
- */
-export function signalOf(suffix: string | undefined): PingSignal | 'bad-exit-code' | undefined {
-  switch (suffix) {
-    case undefined:
-    case '':
-      return SUCCESS;
-    case 'start':
-      return START;
-    case 'fail':
-      return FAIL;
-    case 'log':
-      return LOG;
-  }
-  if (!/^\d+$/.test(suffix)) return undefined;
-  const code = Number(suffix);
-  if (code > MAX_EXIT_CODE) return 'bad-exit-code';
-  return code === 0 ? SUCCESS : { kind: 'fail', exitCode: code };
-}
+export const START: PingSignal = { kind: 'start' };
+export const LOG: PingSignal = { kind: 'log' };
 
 export interface Ping {
   /** Lower-cased host name. */
@@ -70,30 +48,58 @@ export interface PushStats {
   unknown: number;
 }
 
-type PushPingsConfig = Pick<Config, 'push' | 'push_ping_key' | 'auth' | 'keys'>;
+/** The push endpoints' settings (built from the config by daemon/push-settings.ts). */
+export interface PushOptions extends PushTokenOptions {
+  /**
+   * Whether the host's heartbeats must be signed (it has a key, or `auth: required`): the ping
+   * key does not reach such a host, since a ping cannot sign.
+   */
+  needsSignature(host: string): boolean;
+}
+
+/** Whether hbd knows a host: the read model's `has` (state/host-view.ts). */
+export interface KnownHosts {
+  has(name: string): boolean;
+}
+
+/**
+ * What pings do to the state machine, by host name. A `Monitor` keys these by slot;
+ * daemon/push-settings.ts adapts it (`pingTargetOf`).
+ */
+export interface PingTarget {
+  beat(hb: Heartbeat, addr: string, signed: boolean, via?: 'http'): void;
+  /** Replaces the message alone; nothing for a host hbd does not know. */
+  note(host: string, msg: string | undefined): void;
+  startRun(host: string, id?: string): void;
+  currentRun(host: string): Run | undefined;
+  endRun(host: string): void;
+}
 
 /**
  * Applies pings to the host state machine, as heartbeats that arrive over HTTP: the same
  * up / late / down, events and notifications, plus runs that must finish within their grace.
+ * Every push protocol (push/protocols/) reaches hosts through it, so the token rules are one.
  */
 export class PushPings {
   readonly stats: PushStats = { applied: 0, created: 0, unknown: 0 };
-  readonly #monitor: Monitor;
-  #config: PushPingsConfig;
+  readonly #hosts: KnownHosts;
+  readonly #target: PingTarget;
+  #options: PushOptions;
   #tokens: PushTokens;
   /** Hosts created through the ping key in this run of hbd: they are push hosts too. */
   readonly #created = new Set<string>();
 
-  constructor(deps: { monitor: Monitor; config: PushPingsConfig }) {
-    this.#monitor = deps.monitor;
-    this.#config = deps.config;
-    this.#tokens = new PushTokens(deps.config);
+  constructor(deps: { hosts: KnownHosts; monitor: PingTarget; options: PushOptions }) {
+    this.#hosts = deps.hosts;
+    this.#target = deps.monitor;
+    this.#options = deps.options;
+    this.#tokens = new PushTokens(deps.options);
   }
 
   /** Takes effect for the next ping (config reload). */
-  reload(config: PushPingsConfig): void {
-    this.#config = config;
-    this.#tokens = new PushTokens(config);
+  reload(options: PushOptions): void {
+    this.#options = options;
+    this.#tokens = new PushTokens(options);
   }
 
   /** The host a token stands for. */
@@ -105,7 +111,10 @@ export class PushPings {
     return this.#tokens.isPingKey(candidate);
   }
 
-  /** Whether the host reports over HTTP: listed under `push:`, or created by a ping. */
+  /**
+   * Whether the host reports over HTTP: listed under `push:`, or created by a ping. Its address
+   * is wherever its job last ran, so the DNS publisher skips it (dns/publisher.ts, `via`).
+   */
   isPushHost(host: string): boolean {
     return this.#tokens.isPushHost(host) || this.#created.has(host);
   }
@@ -120,40 +129,35 @@ export class PushPings {
     const host = normalizeHostName(slug);
     if (host === undefined) return { found: false };
     if (this.isPushHost(host)) return { found: true, host };
-    if (needsSignature(this.#config, host)) return { found: false };
-    if (create || this.#monitor.table.find(host) >= 0) return { found: true, host };
+    if (this.#options.needsSignature(host)) return { found: false };
+    if (create || this.#hosts.has(host)) return { found: true, host };
     return { found: false };
   }
 
   /** Applies a ping; returns whether the host was new to hbd. */
   apply(ping: Ping): { created: boolean } {
-    const monitor = this.#monitor;
+    const target = this.#target;
     const { host, signal, addr } = ping;
-    let slot = monitor.table.find(host);
-    const isNew = slot < 0;
+    const isNew = !this.#hosts.has(host);
     switch (signal.kind) {
       case 'log':
         // A host hbd has not heard of has no state for the message to go with.
-        if (!isNew) monitor.note(slot, ping.msg);
+        if (!isNew) target.note(host, ping.msg);
         this.stats.applied++;
         return { created: false };
       case 'start':
-        if (isNew) {
-          this.#beat(host, 'ok', ping.msg, addr);
-          slot = monitor.table.find(host);
-        } else if (ping.msg !== undefined) {
-          monitor.note(slot, ping.msg);
-        }
-        monitor.startRun(slot, ping.runId);
+        if (isNew) this.#beat(host, 'ok', ping.msg, addr);
+        else if (ping.msg !== undefined) target.note(host, ping.msg);
+        target.startRun(host, ping.runId);
         break;
       default: {
-        const failed = signal.kind === 'fail';
-        if (!isNew) this.#finishRun(slot, ping.runId, failed);
+        const status = signal.kind === 'success' ? 'ok' : signal.kind;
+        if (!isNew) this.#finishRun(host, ping.runId, status === 'fail');
         const msg =
           signal.kind === 'fail' && signal.exitCode !== undefined
             ? `exit code ${signal.exitCode}${ping.msg === undefined ? '' : `: ${ping.msg}`}`
             : ping.msg;
-        this.#beat(host, failed ? 'fail' : 'ok', msg, addr);
+        this.#beat(host, status, msg, addr);
       }
     }
     this.stats.applied++;
@@ -166,13 +170,13 @@ export class PushPings {
 
   /**
    * Ends the host's run the way Healthchecks.io pairs pings: a finish with the run's id (or both
-   * without one) ends it; a failure, or a finish naming no run, ends it anyway; a success naming
-   * another run leaves it running.
+   * without one) ends it; a failure, or a finish naming no run, ends it anyway; a success (or a
+   * warning) naming another run leaves it running.
    */
-  #finishRun(slot: number, runId: string | undefined, failed: boolean): void {
-    const run = this.#monitor.currentRun(slot);
+  #finishRun(host: string, runId: string | undefined, failed: boolean): void {
+    const run = this.#target.currentRun(host);
     if (run === undefined) return;
-    if (run.id === runId || failed || runId === undefined) this.#monitor.endRun(slot);
+    if (run.id === runId || failed || runId === undefined) this.#target.endRun(host);
   }
 
   #beat(host: string, status: Heartbeat['status'], msg: string | undefined, addr: string): void {
@@ -183,6 +187,6 @@ export class PushPings {
       fields: {},
       compressed: false,
     };
-    this.#monitor.beat(hb, addr, false, 'http');
+    this.#target.beat(hb, addr, false, 'http');
   }
 }

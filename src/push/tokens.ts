@@ -1,9 +1,20 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { HostPolicy } from '../config/host-policy.js';
-import { MIN_PING_KEY_CHARS, MIN_PUSH_TOKEN_CHARS } from '../config/push-schema.js';
-import type { Config } from '../config/schema.js';
 
-export type PushConfig = Pick<Config, 'push' | 'push_ping_key'>;
+/**
+ * The shortest push token accepted. Healthchecks.io UUIDs have 36 characters and current Uptime
+ * Kuma tokens 32, but older Uptime Kuma releases made 10-character ones, and moving to hbd must
+ * not mean re-deploying every script that holds one.
+ */
+export const MIN_PUSH_TOKEN_CHARS = 10;
+export const MIN_PING_KEY_CHARS = 16;
+
+/** What the push endpoints are told about the `push:` hosts and the ping key. */
+export interface PushTokenOptions {
+  /** Push hosts by lower-cased name, each with the token its pings carry. */
+  readonly hosts: Readonly<Record<string, { readonly token: string }>>;
+  /** Reaches hosts by name (`/ping/{ping_key}/{host}`); null: off. */
+  readonly pingKey: string | null;
+}
 
 /**
  * Which host a push token stands for, and whether a string is the ping key.
@@ -17,11 +28,10 @@ export class PushTokens {
   readonly #pushHosts: ReadonlySet<string>;
   readonly #pingKeyDigest: Buffer | undefined;
 
-  constructor(config: PushConfig) {
-    for (const [host, entry] of Object.entries(config.push))
-      this.#hostByDigest.set(digestKey(entry.token), host);
-    this.#pushHosts = new Set(Object.keys(config.push));
-    this.#pingKeyDigest = config.push_ping_key === null ? undefined : digest(config.push_ping_key);
+  constructor(options: PushTokenOptions) {
+    for (const [host, entry] of Object.entries(options.hosts)) this.#hostByDigest.set(digestKey(entry.token), host);
+    this.#pushHosts = new Set(Object.keys(options.hosts));
+    this.#pingKeyDigest = options.pingKey === null ? undefined : digest(options.pingKey);
   }
 
   get size(): number {
@@ -46,11 +56,20 @@ export class PushTokens {
   }
 }
 
+/** A host's interval and grace overrides, in seconds; what is absent, the defaults decide. */
+export interface TimingOverride {
+  interval?: number;
+  grace?: number;
+}
+
 /**
  * The interval and grace of push hosts, from their `push:` entry, over `base` (the `hosts:`
  * overrides): what an entry does not set, `hosts:` or the defaults decide.
  */
-export function withPushTiming(push: PushConfig['push'], base: HostPolicy): HostPolicy {
+export function withPushTiming<Entry extends TimingOverride>(
+  push: Readonly<Record<string, Entry>>,
+  base: (name: string) => TimingOverride,
+): (name: string) => TimingOverride {
   if (Object.keys(push).length === 0) return base;
   return (name) => {
     const host = name.toLowerCase();

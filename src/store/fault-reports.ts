@@ -1,6 +1,6 @@
 import { errorMessage } from '../lib/error-message.js';
 import type { Logger } from '../lib/log.js';
-import type { StoreBacklog } from '../state/committer.js';
+import type { StoreBacklog } from './store.js';
 import type { WriteFailure } from './write-retry.js';
 
 /**

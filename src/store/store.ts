@@ -6,9 +6,9 @@ import type { Trigger } from '../model/outbox.js';
 import type { SessionRecord } from '../model/session.js';
 import type { HostTable } from '../state/host-table.js';
 import type { ChangeSink } from '../state/monitor.js';
-import type { WriteFailure } from './write-retry.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { SilenceStore } from './silence-store.js';
+import type { WriteFailure } from './write-retry.js';
 
 /**
  * Where hbd keeps what must survive a restart: a few sub-stores, each for one kind of thing,

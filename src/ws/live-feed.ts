@@ -17,7 +17,7 @@ export interface FeedLimits {
 export interface LiveFeedOptions {
   bus: Bus;
   /** The hosts a new client's snapshot holds, by name; each is read when its frame is built. */
-  snapshotNames: () => readonly string[];
+  snapshotNames: () => Promise<readonly string[]>;
   hosts: HostSource;
   limits?: () => FeedLimits;
   /** How often pending frames go out; heartbeats of one host within it are merged. */
@@ -65,7 +65,7 @@ export class LiveFeed {
     maxPayload: MAX_CLIENT_MESSAGE_BYTES,
   });
   readonly #maxClients: number;
-  readonly #snapshotNames: () => readonly string[];
+  readonly #snapshotNames: () => Promise<readonly string[]>;
   readonly #hosts: HostSource;
   readonly #limits: () => FeedLimits;
   readonly #flushMs: number;
@@ -74,7 +74,7 @@ export class LiveFeed {
   readonly #clients = new Map<WebSocket, FeedClient>();
   readonly #alive = new WeakSet<WebSocket>();
   readonly #timers: NodeJS.Timeout[];
-  readonly #allowed = new Map<WebSocket, () => boolean>();
+  readonly #allowed = new Map<WebSocket, () => Promise<boolean>>();
   #pendingHeartbeats = new Map<string, HeartbeatNotice>();
   #pendingFrames: LiveFrame[] = [];
   #eventKey = 0;
@@ -125,7 +125,12 @@ export class LiveFeed {
    * `stillAllowed` is asked again every few seconds: a client whose login ended (logout, expiry,
    * a user removed from the config) is closed rather than left watching.
    */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, stillAllowed?: () => boolean): void {
+  handleUpgrade(
+    request: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    stillAllowed?: () => Promise<boolean>,
+  ): void {
     this.#server.handleUpgrade(request, socket, head, (ws) => {
       try {
         this.#accept(ws, stillAllowed);
@@ -144,7 +149,7 @@ export class LiveFeed {
     this.#server.close();
   }
 
-  #accept(ws: WebSocket, stillAllowed: (() => boolean) | undefined): void {
+  #accept(ws: WebSocket, stillAllowed: (() => Promise<boolean>) | undefined): void {
     const client = new FeedClient(ws, () => performance.now());
     this.#clients.set(ws, client);
     ws.on('close', () => {
@@ -164,7 +169,7 @@ export class LiveFeed {
       const at = rfc3339(Date.now());
       // One piece is held back, so that the last frame, which says `done`, carries hosts too.
       let held: HostPiece | undefined;
-      for await (const piece of hostPieces(this.#snapshotNames(), this.#hosts)) {
+      for await (const piece of hostPieces(await this.#snapshotNames(), this.#hosts)) {
         if (held && !(await client.sendSnapshotFrame(snapshotFrame(at, held, false)))) return;
         held = piece;
       }
@@ -239,10 +244,14 @@ export class LiveFeed {
 
   #closeRevoked(): void {
     for (const [ws, stillAllowed] of this.#allowed) {
-      if (!stillAllowed()) {
-        this.#allowed.delete(ws);
-        ws.close(CLOSE_POLICY, 'your session has ended: log in again');
-      }
+      stillAllowed().then(
+        (allowed) => {
+          if (allowed || !this.#allowed.has(ws)) return;
+          this.#allowed.delete(ws);
+          ws.close(CLOSE_POLICY, 'your session has ended: log in again');
+        },
+        (error: unknown) => this.#onUnexpectedError(error),
+      );
     }
   }
 

@@ -27,38 +27,50 @@ export type UpgradeHandler = (request: IncomingMessage, socket: Duplex, head: Bu
  */
 export function feedUpgradeHandler(deps: FeedUpgradeDeps): UpgradeHandler {
   return (request, socket, head) => {
-    try {
-      const path = (request.url ?? '').split('?')[0];
-      if (path !== '/ws') {
-        socket.destroy();
-        return;
-      }
-      const refusal =
-        deps.access.upgradeRefusal(request) ??
-        (deps.feed.full ? new HttpError(503, 'too many live feed clients; try again later') : undefined);
-      if (refusal) {
-        refuseUpgrade(socket, refusal);
-        return;
-      }
-      const fleet = deps.fleetSize();
-      const waitS = deps.budget.take(
-        request.socket.remoteAddress ?? 'unknown',
-        SnapshotBudget.cost(fleet, fleet),
-      );
-      if (waitS > 0) {
-        refuseWithRetry(
-          socket,
-          `too many live feed connections from this address (at most ${deps.snapshotsPerMinute()} snapshots a minute); try again in ${waitS} s`,
-          waitS,
-        );
-        return;
-      }
-      deps.feed.handleUpgrade(request, socket, head, () => deps.access.upgradeRefusal(request) === undefined);
-    } catch (error) {
+    upgrade(deps, request, socket, head).catch((error: unknown) => {
       deps.onUnexpectedError(error);
       socket.destroy();
-    }
+    });
   };
+}
+
+async function upgrade(
+  deps: FeedUpgradeDeps,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
+  const path = (request.url ?? '').split('?')[0];
+  if (path !== '/ws') {
+    socket.destroy();
+    return;
+  }
+  const refusal =
+    (await deps.access.upgradeRefusalOf(request)) ??
+    (deps.feed.full ? new HttpError(503, 'too many live feed clients; try again later') : undefined);
+  if (refusal) {
+    refuseUpgrade(socket, refusal);
+    return;
+  }
+  const fleet = deps.fleetSize();
+  const waitS = deps.budget.take(
+    request.socket.remoteAddress ?? 'unknown',
+    SnapshotBudget.cost(fleet, fleet),
+  );
+  if (waitS > 0) {
+    refuseWithRetry(
+      socket,
+      `too many live feed connections from this address (at most ${deps.snapshotsPerMinute()} snapshots a minute); try again in ${waitS} s`,
+      waitS,
+    );
+    return;
+  }
+  deps.feed.handleUpgrade(
+    request,
+    socket,
+    head,
+    async () => (await deps.access.upgradeRefusalOf(request)) === undefined,
+  );
 }
 
 /** A 429 with Retry-After, then the connection is closed. */

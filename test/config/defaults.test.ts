@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/example.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
-import { HOME, NOTIFY_DEFAULTS, parse } from './helpers.js';
+import { CONFIG_DIR, HOME, NOTIFY_DEFAULTS, parse, rejection } from './helpers.js';
 
 const DEFAULTS = {
   hb_host: '::',
@@ -9,6 +9,7 @@ const DEFAULTS = {
   hbd_host: '127.0.0.1',
   hbd_port: 50004,
   pickfile: `${HOME}/.local/state/hbd/hbd.sqlite`,
+  store: { driver: 'sqlite', options: {} },
   logfile: null,
   logfmt: 'text',
   log_level: 'info',
@@ -106,6 +107,36 @@ describe('defaults', () => {
       .map((line) => /^([a-z_]+):/.exec(line)?.[1])
       .filter((key) => key !== undefined);
     expect(keys).toEqual(Object.keys(DEFAULTS));
+  });
+});
+
+describe('store', () => {
+  it('is a driver name or a map of the driver and its options; a relative path is taken from the file', () => {
+    expect(parse(['store: sqlite']).config.store).toEqual({ driver: 'sqlite', options: {} });
+    expect(parse(['store: {driver: sqlite, path: state/hbd.sqlite}']).config.store).toEqual({
+      driver: 'sqlite',
+      options: { path: `${CONFIG_DIR}/state/hbd.sqlite` },
+    });
+    expect(parse(['store: {driver: sqlite, path: ~/hbd.sqlite}']).config.store.options).toEqual({
+      path: `${HOME}/hbd.sqlite`,
+    });
+  });
+
+  it('names the known drivers for an unknown one, and the key for a bad option', () => {
+    expect(rejection(['store: postgres']).problems).toEqual([
+      expect.stringMatching(/^hb\.yaml:1: store\.driver: expected one of sqlite, got "postgres"/),
+    ]);
+    expect(rejection(['store: {driver: sqlite, path: 7}']).problems).toEqual([
+      expect.stringMatching(/store\.path: expected a file path \(store driver sqlite\)/),
+    ]);
+    expect(rejection(['store: {driver: sqlite, file: x}']).problems).toEqual([
+      'hb.yaml:1: store.file: the sqlite store driver has no such option (it has: path)',
+    ]);
+    expect(rejection(['store: [sqlite]']).problems).toEqual([
+      expect.stringMatching(
+        /store: expected a store driver \(sqlite\), or a map with driver and its options/,
+      ),
+    ]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import { ConfigError, type LoadResult, parseConfig } from '../../src/config/load.js';
 import type { Env } from '../../src/config/paths.js';
+import { CHANNEL_NAMES } from '../../src/notify/channels/index.js';
 
 export const HOME = '/home/ops';
 export const CONFIG_DIR = '/etc/hbd';
@@ -40,10 +41,6 @@ export const NOTIFY_DEFAULTS = {
   isolation: { share: 0.5, min_hosts: 10 },
   flapping: { window: 600, threshold: 6, settle: 2 },
   channel_alert_after: 300,
-  email: null,
-  pushover: null,
-  mattermost: null,
-  signal: null,
-  webhook: null,
-  ntfy: null,
+  // No channel is configured: every one in the list is null.
+  ...Object.fromEntries(CHANNEL_NAMES.map((name) => [name, null])),
 };

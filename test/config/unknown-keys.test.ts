@@ -45,7 +45,7 @@ describe('unknown keys', () => {
     const { warnings } = parse([
       'notify:',
       '  group_wiat: 5',
-      '  mattermost: {url: "https://chat.example.org/hooks/x", chanel: ops}',
+      '  mattermost: {url: "https://chat.example.org/hooks/xe3nq6bzy3gqbqrdsjbm9s1pxw", chanel: ops}',
     ]);
     expect(warnings).toEqual([
       'hb.yaml:2: unknown key "notify.group_wiat" (ignored); did you mean "notify.group_wait"?',

@@ -13,11 +13,11 @@ import {
   type DeliveryPolicy,
   digestOf,
 } from '../../src/notify/channel-worker.js';
+import webhookChannel from '../../src/notify/channels/webhook.js';
 import { type Notifier, NotifyError } from '../../src/notify/types.js';
-import createWebhook from '../../src/notify/webhook.js';
-import createSqliteStore from '../../src/store/sqlite.js';
 import type { Store } from '../../src/store/store.js';
-import { eventually } from '../helpers/daemon.js';
+import { eventually } from '../helpers/eventually.js';
+import { openTestStore } from '../helpers/notify-store.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
 const log = pino({ level: 'silent' });
@@ -31,7 +31,7 @@ let recovered: { channel: string; stats: ChannelStats; at: number }[];
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hbd-worker-'));
-  store = createSqliteStore({ path: join(dir, 'state.sqlite') });
+  store = openTestStore(join(dir, 'state.sqlite'));
   standin = await startWebhookStandin();
   worker = undefined;
   failing = [];
@@ -40,12 +40,14 @@ beforeEach(async () => {
 afterEach(async () => {
   worker?.stop();
   await standin.close();
-  store.close();
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 function webhook(): Notifier {
-  return createWebhook({ url: `${standin.url}/hooks/hbd` });
+  return webhookChannel.create(webhookChannel.schema.parse({ url: `${standin.url}/hooks/hbd` }), {
+    now: Date.now,
+  });
 }
 
 function startWorker(policy: Partial<DeliveryPolicy> = {}, options: Partial<ChannelWorkerOptions> = {}) {
@@ -90,18 +92,25 @@ function notification(key: string, hosts: string[]): Notification {
   };
 }
 
-/** Stores one message per entry, in order (so ids follow it), and hands each to the worker. */
-function send(entries: [key: string, hosts: string[]][], deadlineInMs = 60_000): OutboxMessage[] {
-  const messages = queue(entries, deadlineInMs);
+/** Stores one message per entry, in order (so ids follow it), and hands them all to the worker at once. */
+async function send(
+  entries: [key: string, hosts: string[]][],
+  deadlineInMs = 60_000,
+): Promise<OutboxMessage[]> {
+  const messages = await queue(entries, deadlineInMs);
   for (const message of messages) worker!.enqueue(message);
   return messages;
 }
 
 /** Stores one message per entry, in order, without telling any worker. */
-function queue(entries: [key: string, hosts: string[]][], deadlineInMs = 60_000): OutboxMessage[] {
+async function queue(
+  entries: [key: string, hosts: string[]][],
+  deadlineInMs = 60_000,
+): Promise<OutboxMessage[]> {
   const now = Date.now();
-  return entries.map(([key, hosts]) => {
-    const [stored] = store.outbox.decide({
+  const messages: OutboxMessage[] = [];
+  for (const [key, hosts] of entries) {
+    const [stored] = await store.outbox.decide({
       consumed: [],
       messages: [
         {
@@ -113,8 +122,9 @@ function queue(entries: [key: string, hosts: string[]][], deadlineInMs = 60_000)
       ],
       notified: [],
     });
-    return stored!;
-  });
+    messages.push(stored!);
+  }
+  return messages;
 }
 
 /**
@@ -145,19 +155,22 @@ function watch(inner: Notifier) {
   return Object.assign(seen, { notifier });
 }
 
-const stored = (id: number) => store.outbox.list({ limit: 1000 }).find((m) => m.id === id)!;
+/** The message as the outbox has it now; `eventually` takes the promise. */
+const stored = async (id: number) => (await store.outbox.list({ limit: 1000 })).find((m) => m.id === id)!;
+const states = async (messages: readonly OutboxMessage[]) =>
+  Promise.all(messages.map(async (m) => (await stored(m.id)).state));
 const keys = () => standin.requests.map((r) => r.body.dedup_key);
 
 describe('ChannelWorker', () => {
   it('sends a pending message and marks it sent with the receipt', async () => {
     startWorker();
     const before = Date.now();
-    const [m] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(m!.id).state).toBe('sent'));
+    const [m] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(m!.id)).state).toBe('sent'));
     expect(keys()).toEqual(['k1']);
     expect(standin.requests[0]!.headers['x-hbd-dedup-key']).toBe('k1');
     expect(standin.rejected).toEqual([]);
-    const done = stored(m!.id);
+    const done = await stored(m!.id);
     expect(done).toEqual(
       expect.objectContaining({ attempts: 1, receipt: 'delivered (HTTP 204)', lastError: null }),
     );
@@ -169,19 +182,19 @@ describe('ChannelWorker', () => {
 
   it('ignores a message that is no longer pending', async () => {
     startWorker();
-    const [m] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(m!.id).state).toBe('sent'));
-    worker!.enqueue(stored(m!.id));
+    const [m] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(m!.id)).state).toBe('sent'));
+    worker!.enqueue(await stored(m!.id));
     expect(worker!.stats.pending).toBe(0);
   });
 
   it('retries a 503 with backoff and delivers once, counting the attempts', async () => {
     standin.failNext(503, 2);
     startWorker({ retryMinMs: 20 });
-    const [m] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(m!.id).state).toBe('sent'));
+    const [m] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(m!.id)).state).toBe('sent'));
     expect(keys()).toEqual(['k1']);
-    expect(stored(m!.id)).toEqual(
+    expect(await stored(m!.id)).toEqual(
       expect.objectContaining({ attempts: 3, lastError: null, receipt: 'delivered (HTTP 204)' }),
     );
     expect(worker!.stats).toEqual(expect.objectContaining({ sent: 1, retries: 2, failed: 0 }));
@@ -194,9 +207,9 @@ describe('ChannelWorker', () => {
     standin.failNext(503, 1);
     startWorker({ retryMinMs: 2000, retryMaxMs: 4000 });
     const before = Date.now();
-    const [m] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(m!.id).attempts).toBe(1));
-    const waiting = stored(m!.id);
+    const [m] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(m!.id)).attempts).toBe(1));
+    const waiting = await stored(m!.id);
     expect(waiting.state).toBe('pending');
     expect(waiting.lastError).toMatch(/^webhook: HTTP 503/);
     // retry_min with the jitter fixed at its middle: 3/4 of 2 s.
@@ -210,10 +223,10 @@ describe('ChannelWorker', () => {
     standin.failNext(429, 1, { 'retry-after': '1' });
     startWorker({ retryMinMs: 20 });
     const before = Date.now();
-    const [m] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(m!.id).state).toBe('sent'), 5000);
+    const [m] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(m!.id)).state).toBe('sent'), 5000);
     expect(Date.now() - before).toBeGreaterThanOrEqual(990);
-    expect(stored(m!.id).attempts).toBe(2);
+    expect((await stored(m!.id)).attempts).toBe(2);
     expect(worker!.stats.retries).toBe(1);
   });
 
@@ -224,25 +237,25 @@ describe('ChannelWorker', () => {
     standin.failNext(429, 1, { 'retry-after': retryAfter });
     startWorker({ retryMinMs: 400, retryMaxMs: 1000 });
     const before = Date.now();
-    const [m] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(m!.id).state).toBe('sent'));
+    const [m] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(m!.id)).state).toBe('sent'));
     expect(Date.now() - before).toBeGreaterThanOrEqual(390);
-    expect(stored(m!.id).attempts).toBe(2);
+    expect((await stored(m!.id)).attempts).toBe(2);
   });
 
   it('fails a refused message at once with the reason, without retrying it', async () => {
     standin.failNext(400, 1);
     startWorker();
-    const [bad] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(bad!.id).state).toBe('failed'));
-    const failed = stored(bad!.id);
+    const [bad] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(bad!.id)).state).toBe('failed'));
+    const failed = await stored(bad!.id);
     expect(failed.attempts).toBe(1);
     expect(failed.lastError).toMatch(/^webhook: HTTP 400 Bad Request/);
     expect(failed.lastError).toContain('forced 400');
     expect(failed.doneAt).not.toBeNull();
     // The next message about the same host is not held back by the failed one.
-    const [next] = send([['k2', ['web1']]]);
-    await eventually(() => expect(stored(next!.id).state).toBe('sent'));
+    const [next] = await send([['k2', ['web1']]]);
+    await eventually(async () => expect((await stored(next!.id)).state).toBe('sent'));
     expect(keys()).toEqual(['k2']);
     expect(worker!.stats).toEqual(expect.objectContaining({ sent: 1, failed: 1, retries: 0 }));
   });
@@ -251,18 +264,18 @@ describe('ChannelWorker', () => {
     standin.failNext(400, 1);
     const watched = watch(webhook());
     startWorker({ alertAfterMs: 100, concurrency: 2 }, { notifier: watched.notifier });
-    const [bad] = send([['k1', ['web1']]]);
-    await eventually(() => expect(stored(bad!.id).state).toBe('failed'));
+    const [bad] = await send([['k1', ['web1']]]);
+    await eventually(async () => expect((await stored(bad!.id)).state).toBe('failed'));
     expect(worker!.stats).toEqual(expect.objectContaining({ failingSince: null, lastError: null }));
     // Well past alertAfterMs, with nothing else to send.
     await sleep(300);
     expect(failing).toEqual([]);
     // Not probing one message at a time, as it would for a failing channel.
-    const next = send([
+    const next = await send([
       ['k2', ['web2']],
       ['k3', ['web3']],
     ]);
-    await eventually(() => expect(next.map((m) => stored(m.id).state)).toEqual(['sent', 'sent']));
+    await eventually(async () => expect(await states(next)).toEqual(['sent', 'sent']));
     expect(watched.maxInFlight).toBe(2);
     expect(failing).toEqual([]);
     expect(recovered).toEqual([]);
@@ -271,9 +284,9 @@ describe('ChannelWorker', () => {
   it('gives up when the next attempt would fall after the deadline', async () => {
     standin.failNext(503, 1);
     startWorker({ retryMinMs: 1000, retryMaxMs: 5000 });
-    const [m] = send([['k1', ['web1']]], 100);
-    await eventually(() => expect(stored(m!.id).state).toBe('failed'));
-    const failed = stored(m!.id);
+    const [m] = await send([['k1', ['web1']]], 100);
+    await eventually(async () => expect((await stored(m!.id)).state).toBe('failed'));
+    const failed = await stored(m!.id);
     expect(failed.lastError).toMatch(/^gave up after 1 attempts?: webhook: HTTP 503/);
     expect(failed.attempts).toBe(1);
     expect(worker!.stats).toEqual(expect.objectContaining({ failed: 1, retries: 0, pending: 0 }));
@@ -283,7 +296,7 @@ describe('ChannelWorker', () => {
   it('never has two messages about one host in flight, and sends them in id order', async () => {
     const watched = watch(webhook());
     startWorker({ concurrency: 4 }, { notifier: watched.notifier });
-    const messages = send([
+    const messages = await send([
       ['a1', ['a']],
       ['a2', ['a']],
       ['b1', ['b']],
@@ -292,7 +305,7 @@ describe('ChannelWorker', () => {
       ['a3', ['a']],
       ['d1', ['d']],
     ]);
-    await eventually(() => expect(messages.map((m) => stored(m.id).state)).toEqual(Array(7).fill('sent')));
+    await eventually(async () => expect(await states(messages)).toEqual(Array(7).fill('sent')));
     expect(watched.overlaps).toEqual([]);
     const order = keys();
     const about = (host: string) => order.filter((key) => key.includes(host));
@@ -306,28 +319,30 @@ describe('ChannelWorker', () => {
   it('has at most `concurrency` messages in flight', async () => {
     const watched = watch(webhook());
     startWorker({ concurrency: 2 }, { notifier: watched.notifier });
-    const messages = send(Array.from({ length: 6 }, (_, i): [string, string[]] => [`k${i}`, [`h${i}`]]));
-    await eventually(() => expect(messages.map((m) => stored(m.id).state)).toEqual(Array(6).fill('sent')));
+    const messages = await send(
+      Array.from({ length: 6 }, (_, i): [string, string[]] => [`k${i}`, [`h${i}`]]),
+    );
+    await eventually(async () => expect(await states(messages)).toEqual(Array(6).fill('sent')));
     expect(watched.maxInFlight).toBe(2);
   });
 
   it('holds back a host’s later message while an earlier one waits for its retry', async () => {
     standin.failNext(503, 1);
     startWorker({ concurrency: 4, retryMinMs: 1000 });
-    const [first, second] = send([
+    const [first, second] = await send([
       ['a1', ['a']],
       ['a2', ['a']],
     ]);
-    await eventually(() => expect(stored(first!.id).attempts).toBe(1));
-    expect(stored(second!.id).state).toBe('pending');
-    await eventually(() => expect(stored(second!.id).state).toBe('sent'));
+    await eventually(async () => expect((await stored(first!.id)).attempts).toBe(1));
+    expect((await stored(second!.id)).state).toBe('pending');
+    await eventually(async () => expect((await stored(second!.id)).state).toBe('sent'));
     expect(keys()).toEqual(['a1', 'a2']);
-    expect(stored(first!.id).doneAt!).toBeLessThanOrEqual(stored(second!.id).doneAt!);
+    expect((await stored(first!.id)).doneAt!).toBeLessThanOrEqual((await stored(second!.id)).doneAt!);
   });
 
   it('past the rate limit, sends the waiting messages as one digest and marks them merged', async () => {
     startWorker({ ratePerMinute: 2, concurrency: 4 });
-    const messages = send([
+    const messages = await send([
       ['k1', ['h1']],
       ['k2', ['h2']],
       ['k3', ['h3']],
@@ -338,20 +353,22 @@ describe('ChannelWorker', () => {
     const digest = standin.requests.find((r) => r.body.kind === 'digest');
     expect(digest).toBeDefined();
     expect(digest!.body.title).toBe('4 notifications (rate limit reached)');
-    expect(digest!.body.hosts.map((h) => h.name)).toEqual(['h2', 'h3', 'h4', 'h5']);
+    expect(digest!.body.hosts.map((h: { name: string }) => h.name)).toEqual(['h2', 'h3', 'h4', 'h5']);
     expect(digest!.body.body.split('\n')).toEqual(['h2 down', 'h3 down', 'h4 down', 'h5 down']);
     expect(keys()).toContain('k1');
 
-    await eventually(() => expect(store.outbox.list({ state: 'sent', limit: 10 })).toHaveLength(2));
-    const digestRow = store.outbox
-      .list({ state: 'sent', limit: 10 })
-      .find((m) => m.notification.kind === 'digest');
+    await eventually(async () =>
+      expect(await store.outbox.list({ state: 'sent', limit: 10 })).toHaveLength(2),
+    );
+    const digestRow = (await store.outbox.list({ state: 'sent', limit: 10 })).find(
+      (m) => m.notification.kind === 'digest',
+    );
     expect(digestRow?.notification.dedupKey).toBe(digest!.body.dedup_key);
     expect(digestRow!.id).toBeGreaterThan(messages[4]!.id);
-    const merged = store.outbox.list({ state: 'merged', limit: 10 });
+    const merged = await store.outbox.list({ state: 'merged', limit: 10 });
     expect(merged.map((m) => m.id).sort((x, y) => x - y)).toEqual(messages.slice(1).map((m) => m.id));
     expect(merged.map((m) => m.mergedInto)).toEqual(Array(4).fill(digestRow!.id));
-    expect(store.outbox.pendingMessages()).toEqual([]);
+    expect(await store.outbox.pendingMessages()).toEqual([]);
     expect(worker!.stats).toEqual(expect.objectContaining({ sent: 2, merged: 4, pending: 0 }));
   });
 
@@ -375,7 +392,7 @@ describe('ChannelWorker', () => {
       { ratePerMinute: 2, concurrency: 4, retryMinMs: 100 },
       { notifier, now: () => Date.now() + offset },
     );
-    const messages = send(
+    const messages = await send(
       [
         ['h2-down', ['h2']],
         ['h1-down', ['h1']],
@@ -384,41 +401,41 @@ describe('ChannelWorker', () => {
       ],
       600_000,
     );
-    await eventually(() =>
-      expect(messages.map((m) => stored(m.id).state)).toEqual(['sent', 'merged', 'merged', 'sent']),
+    await eventually(async () =>
+      expect(await states(messages)).toEqual(['sent', 'merged', 'merged', 'sent']),
     );
     expect(digestFailed).toBe(true);
     expect(keys().filter((key) => key.includes('h1'))).toEqual(['digest:h1-down+1', 'h1-up']);
   });
 
   it('keeps a digest in its earliest message’s place across a restart', async () => {
-    const [, h1Down, h3Down] = queue([
+    const [, h1Down, h3Down] = await queue([
       ['h2-down', ['h2']],
       ['h1-down', ['h1']],
       ['h3-down', ['h3']],
       ['h1-up', ['h1']],
     ]);
     // What a worker past its rate limit had written when hbd stopped.
-    store.outbox.merge([h1Down!.id, h3Down!.id], {
+    await store.outbox.merge([h1Down!.id, h3Down!.id], {
       channel: 'webhook',
       createdAt: Date.now(),
       deadlineAt: h3Down!.deadlineAt,
       notification: digestOf([h1Down!.notification, h3Down!.notification]),
     });
-    store.close();
-    store = createSqliteStore({ path: join(dir, 'state.sqlite') });
+    await store.close();
+    store = openTestStore(join(dir, 'state.sqlite'));
     startWorker();
-    for (const message of store.outbox.pendingMessages()) worker!.enqueue(message);
+    for (const message of await store.outbox.pendingMessages()) worker!.enqueue(message);
     await eventually(() => expect(keys()).toHaveLength(3));
     expect(keys().filter((key) => key.includes('h1'))).toEqual(['digest:h1-down+1', 'h1-up']);
-    expect(store.outbox.pendingMessages()).toEqual([]);
+    expect(await store.outbox.pendingMessages()).toEqual([]);
   });
 
   it('reports a channel failing for alertAfterMs once, and its recovery after the next success', async () => {
     // About 400 ms of failures: 15 attempts, retried every 15-30 ms.
     standin.failNext(503, 15);
     startWorker({ alertAfterMs: 200, retryMinMs: 20, retryMaxMs: 40 });
-    const [m] = send([['k1', ['web1']]]);
+    const [m] = await send([['k1', ['web1']]]);
     await eventually(() => expect(failing).toHaveLength(1));
     const alert = failing[0]!;
     expect(alert.channel).toBe('webhook');
@@ -427,13 +444,13 @@ describe('ChannelWorker', () => {
     expect(alert.at - alert.stats.failingSince!).toBeGreaterThanOrEqual(200);
     expect(recovered).toEqual([]);
 
-    await eventually(() => expect(stored(m!.id).state).toBe('sent'));
+    await eventually(async () => expect((await stored(m!.id)).state).toBe('sent'));
     await eventually(() => expect(recovered).toHaveLength(1));
     expect(failing).toHaveLength(1);
     expect(recovered[0]!.channel).toBe('webhook');
     expect(recovered[0]!.at).toBeGreaterThanOrEqual(alert.at);
     expect(recovered[0]!.stats.failingSince).toBeNull();
-    expect(stored(m!.id).attempts).toBe(16);
+    expect((await stored(m!.id)).attempts).toBe(16);
     expect(worker!.stats.retries).toBe(15);
   });
 
@@ -441,12 +458,12 @@ describe('ChannelWorker', () => {
     standin.hangNext(1);
     const watched = watch(webhook());
     startWorker({}, { notifier: watched.notifier });
-    const [m] = send([['k1', ['web1']]]);
+    const [m] = await send([['k1', ['web1']]]);
     await eventually(() => expect(watched.maxInFlight).toBe(1));
     await sleep(100);
     worker!.stop();
     await sleep(50);
-    expect(stored(m!.id)).toEqual(
+    expect(await stored(m!.id)).toEqual(
       expect.objectContaining({ state: 'pending', attempts: 0, lastError: null }),
     );
     expect(worker!.stats.retries).toBe(0);

@@ -1,8 +1,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EmailOptions } from '../../src/notify/email.js';
-import createEmail, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/email.js';
+import emailChannel, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/channels/email.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { failure } from '../helpers/notify-failure.js';
 import { sampleNotification } from '../helpers/sample-notification.js';
@@ -13,6 +12,40 @@ import {
   smtpError,
   startSmtpStandin,
 } from '../helpers/standins/smtp.js';
+import { notifierFrom, testNotifier } from './notifier-contract.js';
+
+/**
+ * SMTP in the contract's terms: a 5xx reply is a refusal (550 no such mailbox), a 4xx reply may
+ * pass (450 rate limited, 451 try later), 535 is wrong credentials; SMTP names no wait.
+ */
+testNotifier(emailChannel, {
+  async start() {
+    const smtp = await startSmtpStandin();
+    return {
+      section: ({ timeout, wrongCredentials } = {}) => ({
+        smtp: `smtp://${STANDIN_SMTP_USER}:${encodeURIComponent(wrongCredentials ? 'wrong' : STANDIN_SMTP_PASS)}@127.0.0.1:${smtp.port}`,
+        from: 'hbd <hbd@example.org>',
+        to: ['ops@example.org'],
+        tls_reject_unauthorized: false,
+        ...(timeout === undefined ? {} : { timeout }),
+      }),
+      accepted: () => smtp.delivered.length,
+      rejected: () => [],
+      failNext(failure) {
+        if (failure === 'refusal') smtp.failNext(550, '5.1.1 No such mailbox here');
+        else if (failure === 'rate-limit') smtp.failNext(450, '4.7.1 Too many messages, slow down');
+        else smtp.failNext(451, '4.3.0 Try again later');
+      },
+      hangNext: () => smtp.hangNext(),
+      close: () => smtp.close(),
+    };
+  },
+  receiptId: /^<hbd\.[0-9a-f]{32}@example\.org>$/,
+  refusalStatus: 550,
+  serverErrorStatus: 451,
+  rateLimitRetryAfterMs: undefined,
+  badCredentials: /535 Authentication credentials invalid/,
+});
 
 const servers: SmtpStandin[] = [];
 const notifiers: Notifier[] = [];
@@ -28,13 +61,13 @@ async function startSmtp(overrides: Parameters<typeof startSmtpStandin>[0] = {})
   return server;
 }
 
-function email(port: number, overrides: Partial<EmailOptions> = {}): Notifier {
-  const notifier = createEmail({
+function email(port: number, overrides: Record<string, unknown> = {}): Notifier {
+  const notifier = notifierFrom(emailChannel, {
     smtp: `smtp://${STANDIN_SMTP_USER}:${encodeURIComponent(STANDIN_SMTP_PASS)}@127.0.0.1:${port}`,
     from: 'hbd <hbd@example.org>',
     to: ['ops@example.org', 'Oncall <oncall@example.net>'],
     tls_reject_unauthorized: false,
-    timeout_ms: 5_000,
+    timeout: 5,
     ...overrides,
   });
   notifiers.push(notifier);
@@ -64,8 +97,6 @@ describe('email notifier', () => {
   it('delivers over STARTTLS with auth: envelope, headers, subject and plain body', async () => {
     const smtp = await startSmtp();
     const notifier = email(smtp.port);
-    expect(notifier.channel).toBe(EMAIL_CHANNEL);
-
     const receipt = await notifier.send(sampleNotification());
 
     expect(smtp.delivered).toHaveLength(1);
@@ -191,38 +222,5 @@ describe('email notifier', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
-  });
-
-  describe('options', () => {
-    const good: EmailOptions = {
-      smtp: 'smtp://u:p@mail.example.org:587',
-      from: 'hbd@example.org',
-      to: ['a@b.c'],
-    };
-
-    it.each([
-      ['no to', { to: [] }, /email: option 'to'/],
-      ['to missing', { to: undefined }, /email: option 'to'/],
-      ['a bad to entry', { to: ['a@b.c', 'not an address'] }, /email: option 'to'.*not an address/],
-      ['a bad from', { from: 'hbd' }, /email: option 'from'/],
-      ['an http URL', { smtp: 'http://mail.example.org' }, /email: option 'smtp'.*smtp:\/\/ or smtps:\/\//],
-      ['not a URL', { smtp: 'mail.example.org:587' }, /email: option 'smtp'/],
-      ['no smtp', { smtp: '' }, /email: option 'smtp'/],
-      ['a bad timeout', { timeout_ms: 0 }, /email: option 'timeout_ms'/],
-    ] as const)('rejects %s', (_name, override, message) => {
-      expect(() => createEmail({ ...good, ...(override as Partial<EmailOptions>) })).toThrow(message);
-    });
-
-    it('accepts plain and named addresses and both schemes', () => {
-      expect(createEmail(good).channel).toBe('email');
-      expect(
-        createEmail({
-          ...good,
-          smtp: 'smtps://mail.example.org',
-          from: 'hbd <root@localhost>',
-          to: ['X <x@y.z>'],
-        }).channel,
-      ).toBe('email');
-    });
   });
 });

@@ -1,26 +1,45 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import createNtfy, {
-  clipBytes,
-  encodeHeader,
-  NTFY_CHANNEL,
-  type NtfyOptions,
-  ntfyPriority,
-  ntfyTags,
-} from '../../src/notify/ntfy.js';
+import ntfy, { clipBytes, encodeHeader, ntfyPriority, ntfyTags, splitTopicUrl } from '../../src/notify/channels/ntfy.js';
 import { failure } from '../helpers/notify-failure.js';
 import { pushNotification } from '../helpers/sample-notification.js';
 import { type NtfyRequest, STANDIN_NTFY_TOPIC, startNtfyStandin } from '../helpers/standins/ntfy.js';
 import type { Standin } from '../helpers/standins/webhook.js';
+import { notifierFrom, testNotifier } from './notifier-contract.js';
 
 const notification = pushNotification;
 
+testNotifier(ntfy, {
+  async start() {
+    const standin = await startNtfyStandin({ token: 'tk_right' });
+    return {
+      section: ({ timeout, wrongCredentials } = {}) => ({
+        url: `${standin.url}/${STANDIN_NTFY_TOPIC}`,
+        token: wrongCredentials ? 'tk_wrong_but_long_enough' : 'tk_right',
+        ...(timeout === undefined ? {} : { timeout }),
+      }),
+      accepted: () => standin.requests.length,
+      // A wrong token is refused as ntfy refuses it: that is the case, not a broken request.
+      rejected: () => standin.rejected.filter((entry) => entry.status !== 401),
+      failNext(failure) {
+        if (failure === 'refusal') standin.failNext(400);
+        else if (failure === 'rate-limit') standin.failNext(429, 1, { 'retry-after': '7' });
+        else standin.failNext(503);
+      },
+      hangNext: () => standin.hangNext(),
+      close: () => standin.close(),
+    };
+  },
+  receiptId: /^[A-Za-z0-9]{12}$/,
+  refusalStatus: 400,
+  serverErrorStatus: 503,
+  rateLimitRetryAfterMs: 7_000,
+  badCredentials: /unauthorized/,
+});
+
 describe('ntfy', () => {
   let standin: Standin<NtfyRequest>;
-  const options = (extra: Partial<NtfyOptions> = {}): NtfyOptions => ({
-    server: standin.url,
-    topic: STANDIN_NTFY_TOPIC,
-    ...extra,
-  });
+  const create = (extra: Record<string, unknown> = {}) =>
+    notifierFrom(ntfy, { url: `${standin.url}/${STANDIN_NTFY_TOPIC}`, ...extra });
 
   beforeEach(async () => {
     standin = await startNtfyStandin();
@@ -30,9 +49,7 @@ describe('ntfy', () => {
   });
 
   it('publishes the body as text with Title, Priority and Tags, and keeps the message id', async () => {
-    const notifier = createNtfy(options());
-    expect(notifier.channel).toBe(NTFY_CHANNEL);
-    const receipt = await notifier.send(notification());
+    const receipt = await create().send(notification());
     expect(standin.rejected).toEqual([]);
     expect(standin.requests).toHaveLength(1);
     const request = standin.requests[0]!;
@@ -52,14 +69,14 @@ describe('ntfy', () => {
   });
 
   it('a recovery goes at default priority with a check mark', async () => {
-    await createNtfy(options()).send(notification({ kind: 'up', title: 'web_1 is back', resolves: true }));
+    await create().send(notification({ kind: 'up', title: 'web_1 is back', resolves: true }));
     expect(standin.rejected).toEqual([]);
     expect(standin.requests[0]).toMatchObject({ priority: 3, tags: ['white_check_mark'] });
   });
 
   it('encodes a non-ASCII title as RFC 2047 words that decode back to the original', async () => {
     const title = 'Café-Server „web1“ ist ausgefallen 🔥 — 東京のホストが応答しません';
-    await createNtfy(options()).send(notification({ title }));
+    await create().send(notification({ title }));
     expect(standin.rejected).toEqual([]);
     const request = standin.requests[0]!;
     expect(request.rawTitle).toMatch(/^=\?UTF-8\?B\?/);
@@ -70,7 +87,7 @@ describe('ntfy', () => {
   it('sends the token as a bearer token', async () => {
     await standin.close();
     standin = await startNtfyStandin({ token: 'tk_0123456789abcdefghijklmnopqrs' });
-    await createNtfy(options({ token: 'tk_0123456789abcdefghijklmnopqrs' })).send(notification());
+    await create({ token: 'tk_0123456789abcdefghijklmnopqrs' }).send(notification());
     expect(standin.rejected).toEqual([]);
     expect(standin.requests[0]!.authorization).toBe('Bearer tk_0123456789abcdefghijklmnopqrs');
   });
@@ -78,40 +95,34 @@ describe('ntfy', () => {
   it('a wrong token is a permanent failure with ntfy’s error, and the token stays out of it', async () => {
     await standin.close();
     standin = await startNtfyStandin({ token: 'tk_right' });
-    const error = await failure(createNtfy(options({ token: 'tk_wrong' })).send(notification()));
+    const error = await failure(create({ token: 'tk_wrong' }).send(notification()));
     expect(error).toMatchObject({ channel: 'ntfy', retryable: false, status: 401 });
     expect(error.message).toBe('ntfy: HTTP 401 Unauthorized: unauthorized');
   });
 
-  it('403 is a permanent failure', async () => {
+  it('403 is a permanent failure, with ntfy’s words', async () => {
     standin.failNext(403);
-    const error = await failure(createNtfy(options()).send(notification()));
+    const error = await failure(create().send(notification()));
     expect(error).toMatchObject({ retryable: false, status: 403 });
     expect(error.message).toContain('forbidden');
   });
 
-  it('429 is retryable after Retry-After', async () => {
+  it('429 carries ntfy’s words', async () => {
     standin.failNext(429, 1, { 'retry-after': '12' });
-    const error = await failure(createNtfy(options()).send(notification()));
+    const error = await failure(create().send(notification()));
     expect(error).toMatchObject({ retryable: true, status: 429, retryAfterMs: 12_000 });
     expect(error.message).toContain('limit reached');
   });
 
-  it('503 is retryable', async () => {
-    standin.failNext(503);
-    const error = await failure(createNtfy(options()).send(notification()));
-    expect(error).toMatchObject({ channel: 'ntfy', retryable: true, status: 503 });
-  });
-
-  it('a server that does not answer is a retryable timeout', async () => {
+  it('the timeout is the section’s seconds, named in the reason', async () => {
     standin.hangNext();
-    const error = await failure(createNtfy(options({ timeout_ms: 150 })).send(notification()));
+    const error = await failure(create({ timeout: 0.15 }).send(notification()));
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('within 150 ms');
   });
 
   it('clips a long body to ntfy’s 4096-byte message limit', async () => {
-    await createNtfy(options()).send(notification({ body: 'é'.repeat(5000) }));
+    await create().send(notification({ body: 'é'.repeat(5000) }));
     expect(standin.rejected).toEqual([]);
     const message = standin.requests[0]!.message;
     expect(Buffer.byteLength(message)).toBeLessThanOrEqual(4096);
@@ -129,15 +140,11 @@ describe('ntfy', () => {
     expect(clipBytes('abc', 10)).toBe('abc');
   });
 
-  it('rejects bad options when built, naming the option', () => {
-    expect(() => createNtfy({} as NtfyOptions)).toThrow(/^ntfy: topic /);
-    expect(() => createNtfy({ topic: 'has space' })).toThrow(/^ntfy: topic /);
-    expect(() => createNtfy({ topic: 'x'.repeat(65) })).toThrow(/^ntfy: topic /);
-    expect(() => createNtfy({ topic: 'hbd', server: 'ntfy.sh' })).toThrow(/^ntfy: server /);
-    expect(() => createNtfy({ topic: 'hbd', server: 'ftp://ntfy.sh' })).toThrow(/^ntfy: server /);
-    expect(() => createNtfy({ topic: 'hbd', token: '' })).toThrow(/^ntfy: token /);
-    expect(() => createNtfy({ topic: 'hbd', timeout_ms: 0 })).toThrow(/^ntfy: timeout_ms /);
-    expect(() => createNtfy({ topic: 'hbd' })).not.toThrow();
-    expect(() => createNtfy({ topic: 'hbd', server: 'https://ntfy.example.org/' })).not.toThrow();
+  it('the URL is the server, which may sit under a path, and the topic', () => {
+    expect(splitTopicUrl('https://ntfy.sh/mytopic')).toEqual({ server: 'https://ntfy.sh', topic: 'mytopic' });
+    expect(splitTopicUrl('https://example.org/ntfy/alerts/')).toEqual({
+      server: 'https://example.org/ntfy',
+      topic: 'alerts',
+    });
   });
 });

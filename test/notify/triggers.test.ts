@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type HostEvent, type HostEventKind, STATUS_FLAPPING } from '../../src/model/events.js';
 import type { HostRecord } from '../../src/model/host.js';
-import { type TriggerSources, triggerKindOf, triggersFor } from '../../src/notify/triggers.js';
+import {
+  notifyTriggers,
+  type TriggerSources,
+  triggerKindOf,
+  triggersFor,
+} from '../../src/notify/triggers.js';
 import { hostRecord } from '../helpers/host-record.js';
+import { openTestStore } from '../helpers/notify-store.js';
 
 const T = Date.UTC(2026, 10, 25, 12, 0, 0);
 const HOUR = 3_600_000;
@@ -167,5 +173,34 @@ describe('triggersFor', () => {
       [2, 'down'],
       [5, 'status'],
     ]);
+  });
+});
+
+describe('notifyTriggers (what the store writer calls in its transaction)', () => {
+  it('derives the triggers of stored events, with how long before from the same transaction', async () => {
+    const store = openTestStore();
+    const hosts = new Map([['web1', host({ fields: { dc: 'fra' } })]]);
+    const derive = notifyTriggers({
+      host: (name) => hosts.get(name),
+      groupBy: 'dc',
+      announceNewProblems: false,
+    });
+    const change = { host: 'web1', kind: 'state' as const, reason: 'test' };
+    const triggers = await store.transaction(async (tx) => {
+      await tx.events.append([{ ...change, at: T - 3 * HOUR, from: 'down', to: 'up' }]);
+      const events = await tx.events.append([
+        { ...change, at: T - HOUR, from: 'up', to: 'late' },
+        { ...change, at: T, from: 'late', to: 'down' },
+        { ...change, kind: 'status', at: T, from: null, to: 'warn' },
+        { ...change, host: 'ghost', at: T, from: 'up', to: 'down' },
+      ]);
+      return derive(events, tx);
+    });
+    // Going late is no change of state: it had been up since T - 3 h. A first heartbeat's problem
+    // is not announced here, and a host no longer in the table has no trigger.
+    expect(triggers.map((t) => [t.kind, t.host, t.detail.previousFor, t.detail.group])).toEqual([
+      ['down', 'web1', 3 * HOUR, 'fra'],
+    ]);
+    await store.close();
   });
 });

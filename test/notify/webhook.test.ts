@@ -1,12 +1,41 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Notification } from '../../src/model/notification.js';
-import createWebhook, { WEBHOOK_CHANNEL, type WebhookOptions } from '../../src/notify/webhook.js';
+import webhook from '../../src/notify/channels/webhook.js';
 import { failure } from '../helpers/notify-failure.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
+import { notifierFrom, testNotifier } from './notifier-contract.js';
 
 const SECRET = 'correct horse battery staple';
 const AT = Date.UTC(2025, 4, 6, 12, 30, 0, 123);
+
+testNotifier(webhook, {
+  async start() {
+    const standin = await startWebhookStandin({ secret: SECRET });
+    return {
+      section: ({ timeout, wrongCredentials } = {}) => ({
+        url: `${standin.url}/hooks/hbd`,
+        secret: wrongCredentials ? 'another secret, 16+' : SECRET,
+        ...(timeout === undefined ? {} : { timeout }),
+      }),
+      accepted: () => standin.requests.length,
+      // A wrong signature is refused as a receiver refuses it: that is the case, not a broken request.
+      rejected: () => standin.rejected.filter((entry) => entry.status !== 401),
+      failNext(failure) {
+        if (failure === 'refusal') standin.failNext(400);
+        else if (failure === 'rate-limit') standin.failNext(429, 1, { 'retry-after': '7' });
+        else standin.failNext(503);
+      },
+      hangNext: () => standin.hangNext(),
+      close: () => standin.close(),
+    };
+  },
+  receiptId: undefined,
+  refusalStatus: 400,
+  serverErrorStatus: 503,
+  rateLimitRetryAfterMs: 7_000,
+  badCredentials: /bad signature/,
+});
 
 function notification(overrides: Partial<Notification> = {}): Notification {
   return {
@@ -33,10 +62,8 @@ function notification(overrides: Partial<Notification> = {}): Notification {
 
 describe('webhook', () => {
   let standin: Standin<ReceivedWebhook>;
-  const options = (extra: Partial<WebhookOptions> = {}): WebhookOptions => ({
-    url: `${standin.url}/hooks/hbd`,
-    ...extra,
-  });
+  const create = (extra: Record<string, unknown> = {}) =>
+    notifierFrom(webhook, { url: `${standin.url}/hooks/hbd`, ...extra });
 
   beforeEach(async () => {
     standin = await startWebhookStandin();
@@ -46,8 +73,7 @@ describe('webhook', () => {
   });
 
   it('posts the documented JSON with the dedup key header and no signature without a secret', async () => {
-    const notifier = createWebhook(options({ headers: { Authorization: 'Bearer abc' } }));
-    expect(notifier.channel).toBe(WEBHOOK_CHANNEL);
+    const notifier = create({ headers: { Authorization: 'Bearer abc' } });
     const receipt = await notifier.send(notification());
     expect(standin.rejected).toEqual([]);
     const [got] = standin.requests;
@@ -88,7 +114,7 @@ describe('webhook', () => {
   it('carries the full details next to the short body', async () => {
     const details =
       'web1 went quiet at 12:30:00 UTC.\n  last msg "all good", status ok\n  address 198.51.100.7';
-    await createWebhook(options()).send(notification({ details }));
+    await create().send(notification({ details }));
     expect(standin.rejected).toEqual([]);
     const [got] = standin.requests;
     expect(got!.body.details).toBe(details);
@@ -96,7 +122,7 @@ describe('webhook', () => {
   });
 
   it('a message about no host has an empty host list', async () => {
-    await createWebhook(options()).send(notification({ kind: 'test', hosts: [], dedupKey: 'test-1' }));
+    await create().send(notification({ kind: 'test', hosts: [], dedupKey: 'test-1' }));
     expect(standin.rejected).toEqual([]);
     expect(standin.requests[0]!.body).toMatchObject({ kind: 'test', hosts: [] });
   });
@@ -104,7 +130,7 @@ describe('webhook', () => {
   it('signs the exact body bytes; the signature verifies with node:crypto', async () => {
     await standin.close();
     standin = await startWebhookStandin({ secret: SECRET });
-    await createWebhook(options({ secret: SECRET })).send(notification({ title: 'wéb1 is down ✓' }));
+    await create({ secret: SECRET }).send(notification({ title: 'wéb1 is down ✓' }));
     expect(standin.rejected).toEqual([]);
     const [got] = standin.requests;
     const header = got!.headers['x-hbd-signature'] as string;
@@ -116,51 +142,20 @@ describe('webhook', () => {
   it('a wrong secret is refused by the receiver, permanently', async () => {
     await standin.close();
     standin = await startWebhookStandin({ secret: SECRET });
-    const error = await failure(
-      createWebhook(options({ secret: 'another secret, 16+' })).send(notification()),
-    );
+    const error = await failure(create({ secret: 'another secret, 16+' }).send(notification()));
     expect(error).toMatchObject({ retryable: false, status: 401 });
     expect(error.message).toContain('bad signature');
   });
 
   it('percent-encodes a dedup key that is not printable ASCII', async () => {
-    await createWebhook(options()).send(notification({ dedupKey: 'down:wéb1' }));
+    await create().send(notification({ dedupKey: 'down:wéb1' }));
     expect(standin.requests[0]!.headers['x-hbd-dedup-key']).toBe('down%3Aw%C3%A9b1');
-  });
-
-  it('503 is retryable', async () => {
-    standin.failNext(503);
-    const error = await failure(createWebhook(options()).send(notification()));
-    expect(error).toMatchObject({ channel: 'webhook', retryable: true, status: 503 });
-  });
-
-  it('429 is retryable after Retry-After', async () => {
-    standin.failNext(429, 1, { 'retry-after': '12' });
-    const error = await failure(createWebhook(options()).send(notification()));
-    expect(error).toMatchObject({ retryable: true, status: 429, retryAfterMs: 12_000 });
   });
 
   it('400 is permanent and carries the receiver’s text', async () => {
     standin.failNext(400, 1, {}, '{"error":"unknown kind"}');
-    const error = await failure(createWebhook(options()).send(notification()));
+    const error = await failure(create().send(notification()));
     expect(error).toMatchObject({ retryable: false, status: 400 });
     expect(error.message).toBe('webhook: HTTP 400 Bad Request: {"error":"unknown kind"}');
-  });
-
-  it('a receiver that does not answer is a retryable timeout', async () => {
-    standin.hangNext();
-    const error = await failure(createWebhook(options({ timeout_ms: 150 })).send(notification()));
-    expect(error.retryable).toBe(true);
-  });
-
-  it('rejects bad options when built, naming the option', () => {
-    const url = 'https://hooks.example.org/hbd';
-    expect(() => createWebhook({} as WebhookOptions)).toThrow(/^webhook: url /);
-    expect(() => createWebhook({ url: 'mailto:x@example.org' })).toThrow(/^webhook: url /);
-    expect(() => createWebhook({ url, secret: 'short' })).toThrow(/^webhook: secret /);
-    expect(() => createWebhook({ url, headers: { 'X-Hbd-Signature': 'x' } })).toThrow(/^webhook: headers /);
-    expect(() => createWebhook({ url, headers: { 'bad name': 'x' } })).toThrow(/^webhook: headers /);
-    expect(() => createWebhook({ url, headers: { X: 'a\r\nb' } })).toThrow(/^webhook: headers /);
-    expect(() => createWebhook({ url, timeout_ms: 1.5 })).toThrow(/^webhook: timeout_ms /);
   });
 });

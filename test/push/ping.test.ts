@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
-import { FAIL, type Ping, PushPings, SUCCESS, signalOf } from '../../src/push/ping.js';
+import { pingTargetOf, pushOptionsOf } from '../../src/daemon/push-settings.js';
+import { FAIL, type Ping, PushPings, SUCCESS, WARN } from '../../src/push/ping.js';
+import { signalOf } from '../../src/push/protocols/healthchecks.js';
 import { withPushTiming } from '../../src/push/tokens.js';
+import { HostView } from '../../src/state/host-view.js';
 import { DEFAULT_TIMING, monitorHarness } from '../helpers/monitor-harness.js';
 
 const UUID = '5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278';
@@ -21,7 +24,11 @@ function setup(overrides: Partial<PushPingsConfig> = {}) {
   const { monitor, table, sink, wait } = monitorHarness({
     timing: { ...DEFAULT_TIMING, overrideFor: withPushTiming(config.push, () => ({})) },
   });
-  const pings = new PushPings({ monitor, config });
+  const pings = new PushPings({
+    hosts: new HostView(table, monitor),
+    monitor: pingTargetOf(monitor),
+    options: pushOptionsOf(config),
+  });
   const ping = (signal: Ping['signal'], extra: Partial<Ping> = {}) =>
     pings.apply({ host: 'backup', signal, msg: undefined, addr: '192.0.2.9', runId: undefined, ...extra });
   const record = (host = 'backup') => table.record(table.find(host));
@@ -83,6 +90,26 @@ describe('PushPings: a ping is a heartbeat that came over HTTP', () => {
     expect(record().msg).toBe('disk full');
     ping(SUCCESS);
     expect(record().status).toBe('ok');
+  });
+
+  it('a warning reports warn: up and on time, with an event for the status and the message', () => {
+    const { ping, record, sink, monitor, table } = setup();
+    ping(SUCCESS);
+    ping(WARN, { msg: 'disk 91% full' });
+    expect(record()).toMatchObject({ state: 'up', status: 'warn', msg: 'disk 91% full' });
+    expect(sink.events.at(-1)).toMatchObject({ kind: 'status', from: 'ok', to: 'warn' });
+    // A warning is a finish: it ends the open run, as a success without a run id does.
+    ping({ kind: 'start' });
+    ping(WARN);
+    expect(monitor.currentRun(table.find('backup'))).toBeUndefined();
+    ping(SUCCESS);
+    expect(record().status).toBe('ok');
+  });
+
+  it('a warning for a host not heard of yet creates it with status warn', () => {
+    const { ping, record } = setup();
+    expect(ping(WARN)).toEqual({ created: true });
+    expect(record()).toMatchObject({ state: 'up', status: 'warn', msg: null });
   });
 
   it('a silent push host goes late and down on its own interval and grace', () => {
@@ -203,7 +230,9 @@ describe('PushPings: which hosts the ping key reaches', () => {
   it('a reload brings new tokens and drops old ones', () => {
     const { pings } = setup();
     const other = '0f6e7c4e-53a1-4c2e-9d11-7b1a6e0c9f20';
-    pings.reload({ push: { nightly: { token: other } }, push_ping_key: null, auth: 'optional', keys: {} });
+    pings.reload(
+      pushOptionsOf({ push: { nightly: { token: other } }, push_ping_key: null, auth: 'optional', keys: {} }),
+    );
     expect(pings.hostOfToken(UUID)).toBeUndefined();
     expect(pings.hostOfToken(other)).toBe('nightly');
     expect(pings.isPingKey('fqOOd6-F4MMNuCEnzTU01w')).toBe(false);

@@ -2,7 +2,9 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { pushRoutes } from '../../src/http/push-routes.js';
 import { PING_BODY_LIMIT_BYTES } from '../../src/push/body.js';
+import { pingTargetOf, pushOptionsOf } from '../../src/daemon/push-settings.js';
 import { PushPings } from '../../src/push/ping.js';
+import { HostView } from '../../src/state/host-view.js';
 import { monitorHarness } from '../helpers/monitor-harness.js';
 
 const UUID = '5bf66975-d4c7-4bf5-bcc8-b8d8a82ea278';
@@ -13,13 +15,14 @@ const PING_KEY = 'fqOOd6-F4MMNuCEnzTU01w';
 function setup() {
   const { table, monitor } = monitorHarness();
   const pings = new PushPings({
-    monitor,
-    config: {
+    hosts: new HostView(table, monitor),
+    monitor: pingTargetOf(monitor),
+    options: pushOptionsOf({
       push: { backup: { token: UUID }, nightly: { token: KUMA } },
       push_ping_key: PING_KEY,
       auth: 'optional',
       keys: {},
-    },
+    }),
   });
   const app = new Hono();
   app.route('/', pushRoutes(pings));

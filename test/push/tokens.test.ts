@@ -7,8 +7,8 @@ const KUMA = 'Ab3dE6gH9k';
 
 const tokens = () =>
   new PushTokens({
-    push: { 'backup-db': { token: UUID }, 'ci-nightly': { token: KUMA } },
-    push_ping_key: 'fqOOd6-F4MMNuCEnzTU01w',
+    hosts: { 'backup-db': { token: UUID }, 'ci-nightly': { token: KUMA } },
+    pingKey: 'fqOOd6-F4MMNuCEnzTU01w',
   });
 
 describe('PushTokens', () => {
@@ -27,7 +27,7 @@ describe('PushTokens', () => {
     expect(tokens().isPingKey('fqOOd6-F4MMNuCEnzTU01w')).toBe(true);
     expect(tokens().isPingKey('fqOOd6-F4MMNuCEnzTU01')).toBe(false);
     expect(tokens().isPingKey(UUID)).toBe(false);
-    const noKey = new PushTokens({ push: {}, push_ping_key: null });
+    const noKey = new PushTokens({ hosts: {}, pingKey: null });
     expect(noKey.isPingKey('')).toBe(false);
     expect(noKey.hostOf(UUID)).toBeUndefined();
   });

@@ -69,7 +69,7 @@ describe('finding 12: unsigned heartbeats only from unsigned_networks', () => {
     hbd = await startTestDaemon({ unsigned_networks: ['10.0.0.0/8'], keys: { web1: SECRET } });
     await sendAll(['host=outsider', 'host=web2 status=bye', 'outsider2']);
     expect(hbd.daemon.stats.dropped.unsigned).toBe(3);
-    expect(hbd.daemon.monitor.table.size).toBe(0);
+    expect(hbd.daemon.hosts.count).toBe(0);
     const warning = hbd.logs.find((line) => line.reason === 'unsigned');
     expect(warning?.msg).toBe(
       'dropped datagram from 127.0.0.1: unsigned: from 127.0.0.1: a key is required outside unsigned_networks',
@@ -77,7 +77,7 @@ describe('finding 12: unsigned heartbeats only from unsigned_networks', () => {
 
     // A heartbeat signed with the host's key is accepted from anywhere.
     await sendAll([encodeHeartbeat({ host: 'web1', ts: Date.now() / 1000 }, { secret: SECRET })]);
-    expect(hbd.daemon.monitor.table.size).toBe(1);
+    expect(hbd.daemon.hosts.count).toBe(1);
     expect((await fetch(hbd.url('/api/hosts/web1'))).status).toBe(200);
   });
 
@@ -85,7 +85,7 @@ describe('finding 12: unsigned heartbeats only from unsigned_networks', () => {
     hbd = await startTestDaemon({ auth: 'off', unsigned_networks: ['10.0.0.0/8'] });
     await sendAll(['host=outsider']);
     expect(hbd.daemon.stats.dropped.unsigned).toBe(1);
-    expect(hbd.daemon.monitor.table.size).toBe(0);
+    expect(hbd.daemon.hosts.count).toBe(0);
   });
 
   it('on a dual-stack socket (::) an IPv4 source is matched against the IPv4 networks', async () => {

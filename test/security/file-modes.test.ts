@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLog } from '../../src/lib/log.js';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
-import createSqliteStore from '../../src/store/sqlite.js';
+import { sqliteStore } from '../store/helpers.js';
 import { eventually, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 let hbd: TestDaemon | undefined;
@@ -64,7 +64,7 @@ describe('files hbd writes', () => {
     const dir = fs.mkdtempSync(join(fs.realpathSync('/tmp'), 'hbd-modes-'));
     const state = join(dir, 'state.sqlite');
     // As an older hbd left them.
-    createSqliteStore({ path: state }).close();
+    await sqliteStore(state).close();
     fs.writeFileSync(`${state}.beats`, '');
     fs.chmodSync(state, 0o644);
     fs.chmodSync(`${state}.beats`, 0o644);

@@ -283,17 +283,17 @@ describe('the snapshot budget: limits.snapshots_per_minute per client address', 
       grace: 600,
       limits: { new_hosts_per_minute: 100_000, snapshots_per_minute: 3 },
     });
-    const table = hbd.daemon.monitor.table;
-    for (let round = 0; round < 5 && table.size < FLEET; round++) {
+    const { hosts } = hbd.daemon;
+    for (let round = 0; round < 5 && hosts.count < FLEET; round++) {
       for (let i = 0; i < FLEET; i++) {
         const name = `h${String(i).padStart(4, '0')}`;
-        if (table.find(name) >= 0) continue;
+        if (hosts.has(name)) continue;
         await hbd.send(`host=${name} status=${i % 10 === 0 ? 'warn' : 'ok'}`);
         if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
       }
       await sleep(100);
     }
-    expect(table.size).toBe(FLEET);
+    expect(hosts.count).toBe(FLEET);
   }, 30_000);
 
   afterAll(async () => {

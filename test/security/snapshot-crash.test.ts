@@ -33,17 +33,17 @@ beforeAll(async () => {
     grace: 600,
     limits: { new_hosts_per_minute: 100_000, snapshots_per_minute: 1000, client_stall_seconds: 1 },
   });
-  const table = hbd.daemon.monitor.table;
-  for (let round = 0; round < 5 && table.size < HOSTS; round++) {
+  const { hosts } = hbd.daemon;
+  for (let round = 0; round < 5 && hosts.count < HOSTS; round++) {
     for (let index = 0; index < HOSTS; index++) {
-      if (table.find(nameOf(index)) >= 0) continue;
+      if (hosts.has(nameOf(index))) continue;
       await hbd.send(encodeHeartbeat({ host: nameOf(index), fields: FIELDS }));
       // The daemon reads its socket on this same event loop: let it, so the kernel buffer never fills.
       if (index % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
     }
-    await eventually(() => expect(table.size).toBeGreaterThan(0));
+    await eventually(() => expect(hosts.count).toBeGreaterThan(0));
   }
-  await eventually(() => expect(table.size).toBe(HOSTS), 10_000);
+  await eventually(() => expect(hosts.count).toBe(HOSTS), 10_000);
 }, 60_000);
 
 afterAll(async () => {

@@ -37,7 +37,7 @@ describe('finding 5: a little zlib traffic cannot become a lot of state', () => 
     await sendAll(datagrams);
 
     expect(hbd.daemon.stats.dropped.inflate).toBe(50);
-    expect(hbd.daemon.monitor.table.size).toBe(0);
+    expect(hbd.daemon.hosts.count).toBe(0);
     const { body } = await getJson<unknown[]>(hbd.url('/api/hosts'));
     expect(JSON.stringify(body).length).toBeLessThan(100);
   });
@@ -51,7 +51,7 @@ describe('finding 5: a little zlib traffic cannot become a lot of state', () => 
     expect(exact).toHaveLength(8192);
     await sendAll([deflateSync(exact), deflateSync(`${exact.replace('host=ok', 'host=over')}`)]);
     expect(hbd.daemon.stats.dropped.inflate).toBe(1);
-    expect(hbd.daemon.monitor.table.size).toBe(1);
+    expect(hbd.daemon.hosts.count).toBe(1);
     expect(hbd.logs.find((line) => line.reason === 'inflate')?.msg).toMatch(/inflates past 8192 bytes/);
   });
 
@@ -63,7 +63,7 @@ describe('finding 5: a little zlib traffic cannot become a lot of state', () => 
       `host=fits note=${'n'.repeat(256)}`,
     ]);
     expect(hbd.daemon.stats.dropped.field).toBe(2);
-    expect(hbd.daemon.monitor.table.size).toBe(1);
+    expect(hbd.daemon.hosts.count).toBe(1);
     expect(hbd.logs.find((line) => line.reason === 'field')?.msg).toMatch(
       /key "note": longer than 256 characters/,
     );
@@ -81,7 +81,7 @@ describe('finding 5: a little zlib traffic cannot become a lot of state', () => 
       `host=light msg=${msg} ${fields(3, 256, 'é')} f9=${'é'.repeat(250)}`,
     ]);
     expect(hbd.daemon.stats.dropped.limit).toBe(2);
-    expect(hbd.daemon.monitor.table.size).toBe(1);
+    expect(hbd.daemon.hosts.count).toBe(1);
     expect(hbd.logs.find((line) => line.reason === 'limit')?.msg).toMatch(
       /host "heavy": msg and extra fields take 6160 bytes, over limits.host_bytes \(4096\)/,
     );

@@ -44,7 +44,7 @@ describe('finding 4: unsigned traffic cannot grow the host table without end', (
     hbd = await startTestDaemon({ limits: { max_hosts: 50, new_hosts_per_minute: 100_000 } });
     await flood('outsider', 300);
 
-    expect(hbd.daemon.monitor.table.size).toBe(50);
+    expect(hbd.daemon.hosts.count).toBe(50);
     expect(hbd.daemon.stats.dropped.limit).toBe(250);
     expect(await metric('hbd_datagrams_dropped_total{reason="limit"}')).toBe(250);
     expect(await hostStatus('outsider49')).toBe(200);
@@ -65,7 +65,7 @@ describe('finding 4: unsigned traffic cannot grow the host table without end', (
     expect(hbd.config.limits.new_hosts_per_minute).toBe(1000);
     await flood('burst', 1500);
 
-    expect(hbd.daemon.monitor.table.size).toBe(1000);
+    expect(hbd.daemon.hosts.count).toBe(1000);
     expect(hbd.daemon.stats.dropped.limit).toBe(500);
     const warning = hbd.logs.find((line) => line.reason === 'limit');
     expect(warning?.msg).toMatch(/1000 new hosts in the last minute, limits.new_hosts_per_minute is 1000/);
@@ -75,10 +75,10 @@ describe('finding 4: unsigned traffic cannot grow the host table without end', (
     const keys = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`mine${i}`, SECRET]));
     hbd = await startTestDaemon({ keys, limits: { max_hosts: 4, new_hosts_per_minute: 2 } });
     await flood('outsider', 10);
-    expect(hbd.daemon.monitor.table.size).toBe(2);
+    expect(hbd.daemon.hosts.count).toBe(2);
 
     for (let i = 0; i < 5; i++) await hbd.send(signed(`mine${i}`));
-    await eventually(() => expect(hbd!.daemon.monitor.table.size).toBe(7));
+    await eventually(() => expect(hbd!.daemon.hosts.count).toBe(7));
     expect(hbd.daemon.stats.dropped.limit).toBe(8);
     expect(await hostStatus('mine4')).toBe(200);
   });
@@ -86,7 +86,7 @@ describe('finding 4: unsigned traffic cannot grow the host table without end', (
   it('the limits change on reload (SIGHUP), without forgetting the minute', async () => {
     hbd = await startTestDaemon({ limits: { max_hosts: 10, new_hosts_per_minute: 5 } });
     await flood('a', 8);
-    expect(hbd.daemon.monitor.table.size).toBe(5);
+    expect(hbd.daemon.hosts.count).toBe(5);
 
     const reloaded = (limits: Record<string, number>) =>
       parseConfig(JSON.stringify({ ...rawConfig(hbd!), limits }), {
@@ -98,11 +98,11 @@ describe('finding 4: unsigned traffic cannot grow the host table without end', (
     // Raising the budget lets exactly the difference through within the same minute.
     hbd.daemon.reload(reloaded({ max_hosts: 10, new_hosts_per_minute: 7 }));
     await flood('b', 5);
-    expect(hbd.daemon.monitor.table.size).toBe(7);
+    expect(hbd.daemon.hosts.count).toBe(7);
     // Lowering max_hosts below the table's size keeps every host, and adds none.
     hbd.daemon.reload(reloaded({ max_hosts: 3, new_hosts_per_minute: 1000 }));
     await flood('c', 5);
-    expect(hbd.daemon.monitor.table.size).toBe(7);
+    expect(hbd.daemon.hosts.count).toBe(7);
     expect(await hostStatus('a0')).toBe(200);
   });
 });

@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Bus } from '../../src/lib/bus.js';
 import type { HostTiming } from '../../src/model/host.js';
-import { Committer } from '../../src/state/committer.js';
 import { nextExtras } from '../../src/state/host-extras.js';
 import { HostTable } from '../../src/state/host-table.js';
 import { BeatLog, MAX_UNWRITTEN_BYTES, readBeatLog } from '../../src/store/beat-log.js';
-import createSqliteStore from '../../src/store/sqlite.js';
+import { WriteBehind } from '../../src/store/write-behind.js';
 import { WriteRetry } from '../../src/store/write-retry.js';
-import { eventually } from '../helpers/daemon.js';
 import { watchStore } from '../helpers/watched-store.js';
+import { eventually, nextTurn, sqliteStore } from './helpers.js';
 
 let dir: string;
 let path: string;
@@ -24,7 +23,6 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const fail = (error: unknown) => {
   throw error;
 };
@@ -107,9 +105,9 @@ describe('the beat log', () => {
   });
 
   it("a heartbeat's timing is on disk before the next event-loop turn, long before the store has it", async () => {
-    const store = createSqliteStore({ path: join(dir, 'state.sqlite') });
+    const store = sqliteStore(join(dir, 'state.sqlite'));
     const table = new HostTable();
-    const committer = new Committer({
+    const committer = new WriteBehind({
       store,
       table,
       bus: new Bus(),
@@ -125,21 +123,21 @@ describe('the beat log', () => {
     committer.hostChanged(slot, false, false);
     await nextTurn();
     expect(readBeatLog(path).get('web1')).toMatchObject({ lastSeen: 5_000, lastTs: 1_764_080_000.123 });
-    expect(store.loadHosts()[0]).toMatchObject({ lastSeen: 1, lastTs: null });
+    expect((await store.hosts.load())[0]).toMatchObject({ lastSeen: 1, lastTs: null });
 
     // Once a cycle has stored it, the log is no longer needed.
-    committer.close();
-    expect(store.loadHosts()[0]).toMatchObject({ lastSeen: 5_000, lastTs: 1_764_080_000.123 });
+    await committer.close();
+    expect((await store.hosts.load())[0]).toMatchObject({ lastSeen: 5_000, lastTs: 1_764_080_000.123 });
     expect(existsSync(path) || existsSync(`${path}.old`)).toBe(false);
   });
 
   it('every cycle empties the log of beats that changed content too, and a crash mid-cycle loses none of them', async () => {
     const statePath = join(dir, 'state.sqlite');
-    const real = createSqliteStore({ path: statePath });
+    const real = sqliteStore(statePath);
     const watched = watchStore(real);
     const errors: unknown[] = [];
     const table = new HostTable();
-    const committer = new Committer({
+    const committer = new WriteBehind({
       store: watched.store,
       table,
       bus: new Bus(),
@@ -175,11 +173,11 @@ describe('the beat log', () => {
     const failures = errors.length;
     await eventually(() => expect(errors.length).toBeGreaterThan(failures + 1));
     // kill -9 here: what a restart finds, in the store and in the log, without close().
-    const reopened = createSqliteStore({ path: statePath });
-    expect(reopened.loadHosts().map((host) => [host.lastSeen, host.msg])).toEqual(
+    const reopened = sqliteStore(statePath);
+    expect((await reopened.hosts.load()).map((host) => [host.lastSeen, host.msg])).toEqual(
       slots.map(() => [5_000, 'load=5000']),
     );
-    reopened.close();
+    await reopened.close();
     expect([...readBeatLog(path).values()].map((t) => [t.name, t.lastSeen, t.lastTs])).toEqual([
       ['web1', 7_000, 7],
       ['web2', 6_000, 6],
@@ -188,12 +186,14 @@ describe('the beat log', () => {
 
     watched.failing = false;
     await eventually(() => expect(existsSync(`${path}.old`)).toBe(false));
-    expect(real.loadHosts().map((host) => [host.name, host.lastSeen, host.lastTs, host.msg])).toEqual([
+    expect(
+      (await real.hosts.load()).map((host) => [host.name, host.lastSeen, host.lastTs, host.msg]),
+    ).toEqual([
       ['web1', 7_000, 7, 'load=7000'],
       ['web2', 6_000, 6, 'load=6000'],
       ['web3', 6_000, 6, 'load=6000'],
     ]);
-    committer.close();
+    await committer.close();
   });
 
   it('on a full disk: reported once, retried after a delay, and holds only the newest line per host past its bound', () => {

@@ -1,10 +1,25 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import createSqliteStore from '../../src/store/sqlite.js';
-import { hostRecord } from '../helpers/host-record.js';
+import { Bus } from '../../src/lib/bus.js';
+import { HostTable } from '../../src/state/host-table.js';
+import { openStore } from '../../src/store/drivers.js';
+import { DamagedStateError } from '../../src/store/sqlite/damage.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import type { Store } from '../../src/store/store.js';
+import { testStore } from './contract.js';
+import { storeContext } from './helpers.js';
+
+testStore('sqlite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hbd-contract-'));
+  return {
+    open: async (context) => openSqliteStore({ path: join(dir, 'state.sqlite') }, context),
+    destroy: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
 
 let dir: string;
 beforeEach(() => {
@@ -12,226 +27,133 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-const event = (hostName: string, at: number, to = 'up') => ({
-  at,
-  host: hostName,
-  kind: 'state' as const,
-  from: null,
-  to,
-  reason: 'test',
-});
+const modeOf = (path: string) => (fs.statSync(path).mode & 0o777).toString(8);
+
+function queueMessage(store: Store, key: string) {
+  return store.outbox.decide({
+    consumed: [],
+    notified: [],
+    messages: [
+      {
+        channel: 'webhook',
+        notification: {
+          dedupKey: key,
+          kind: 'down',
+          title: key,
+          body: key,
+          hosts: [],
+          at: 1,
+          resolves: false,
+        },
+        createdAt: 1,
+        deadlineAt: 2,
+      },
+    ],
+  });
+}
 
 describe('the SQLite store', () => {
-  it('keeps hosts exactly as written, across a reopen', () => {
-    const path = join(dir, 'nested', 'state.sqlite');
-    const full = hostRecord('web1', {
-      state: 'late',
-      status: 'fail',
-      msg: 'disk "full"\n',
-      fields: { rack: 'r7', load: '0.42' },
-      ip4: '198.51.100.4',
-      ip6: '2001:db8::4',
-      signed: true,
-      lastTs: 1_764_080_000.123,
-      every: 30,
-      lastSeq: 2 ** 40,
-      received: 10,
-      lost: 2,
-    });
-    const store = createSqliteStore({ path });
-    store.commit({ deletes: [], upserts: [full, hostRecord('web2')], timings: [], events: [] });
-    store.commit({ deletes: ['web2'], upserts: [{ ...full, lastSeen: 3_000 }], timings: [], events: [] });
-    const { name, lastSeen, lastTs, lastSeq, every, received, lost, signed } = {
-      ...full,
-      lastSeen: 4_000,
-      received: 11,
-    };
-    store.commit({
-      deletes: [],
-      upserts: [],
-      timings: [{ name, lastSeen, lastTs, lastSeq, every, received, lost, signed }],
-      events: [],
-    });
-    store.close();
-    const reopened = createSqliteStore({ path });
-    expect(reopened.loadHosts()).toEqual([{ ...full, lastSeen: 4_000, received: 11 }]);
-    reopened.close();
+  it('is the default driver, on pickfile unless the config names a path', async () => {
+    const pickfile = join(dir, 'nested', 'state.sqlite');
+    const byDefault = await openStore({ driver: 'sqlite', options: {} }, storeContext({ pickfile }));
+    expect([byDefault.driver, byDefault.location]).toEqual(['sqlite', pickfile]);
+    await byDefault.close();
+    const elsewhere = join(dir, 'other.sqlite');
+    const named = await openStore(
+      { driver: 'sqlite', options: { path: elsewhere } },
+      storeContext({ pickfile }),
+    );
+    expect(named.location).toBe(elsewhere);
+    await named.close();
+    await expect(openStore({ driver: 'mysql', options: {} }, storeContext())).rejects.toThrow(
+      'store: unknown driver "mysql"; expected one of sqlite',
+    );
+    await expect(openStore({ driver: 'sqlite', options: { file: 'x' } }, storeContext())).rejects.toThrow(
+      /store\.: .*"file"/,
+    );
   });
 
-  it('numbers events in order and lists them newest first, by host and time', () => {
-    const store = createSqliteStore({ path: join(dir, 's.sqlite') });
-    const stored = store.commit({
-      deletes: [],
-      upserts: [],
-      timings: [],
-      events: [event('a', 1), event('b', 2), event('a', 3)],
-    });
-    expect(stored.map((e) => e.id)).toEqual([1, 2, 3]);
-    expect(store.events({ limit: 10 }).map((e) => e.id)).toEqual([3, 2, 1]);
-    expect(store.events({ host: 'a', limit: 10 }).map((e) => e.at)).toEqual([3, 1]);
-    expect(store.events({ since: 2, limit: 10 }).map((e) => e.id)).toEqual([3, 2]);
-    expect(store.events({ afterId: 2, limit: 10 }).map((e) => e.id)).toEqual([3]);
-    expect(store.events({ limit: 1 }).map((e) => e.id)).toEqual([3]);
-    store.close();
+  it('keeps its file, WAL and shared memory private (0600), and tightens a file others could read', async () => {
+    const path = join(dir, 'state.sqlite');
+    const store = openSqliteStore({ path }, storeContext());
+    await store.events.append([{ at: 1, host: 'a', kind: 'state', from: null, to: 'up', reason: 't' }]);
+    for (const file of [path, `${path}-wal`, `${path}-shm`])
+      expect([file, modeOf(file)]).toEqual([file, '600']);
+    await store.close();
+    fs.chmodSync(path, 0o644);
+    const context = storeContext();
+    await openSqliteStore({ path }, context).close();
+    expect(modeOf(path)).toBe('600');
+    expect(context.warnings).toEqual([`${path} could be read by other users; its mode is now 0600`]);
   });
 
-  it('a commit is all or nothing: a failing hook rolls back hosts and events', () => {
-    const store = createSqliteStore({ path: join(dir, 's.sqlite') });
-    expect(() =>
-      store.commit(
-        { deletes: [], upserts: [hostRecord('web1')], timings: [], events: [event('web1', 1)] },
-        () => {
-          throw new Error('outbox full');
-        },
-      ),
-    ).toThrow('outbox full');
-    expect(store.loadHosts()).toEqual([]);
-    expect(store.events({ limit: 10 })).toEqual([]);
-    store.close();
+  it('warns about an empty state file rather than silently starting afresh', async () => {
+    const path = join(dir, 'state.sqlite');
+    writeFileSync(path, '', { mode: 0o600 });
+    const context = storeContext();
+    await openSqliteStore({ path }, context).close();
+    expect(context.warnings).toEqual([expect.stringContaining(`the state file ${path} is empty (0 bytes)`)]);
   });
 
-  it('prunes events by age and by count, and never reuses an id', () => {
-    const store = createSqliteStore({ path: join(dir, 's.sqlite') });
-    store.commit({
-      deletes: [],
-      upserts: [],
-      timings: [],
-      events: [1, 2, 3, 4, 5].map((at) => event('a', at)),
-    });
-    expect(store.prune({ olderThan: 2, maxEvents: 1000 })).toBe(1);
-    expect(store.prune({ olderThan: 0, maxEvents: 2 })).toBe(2);
-    expect(store.events({ limit: 10 }).map((e) => e.id)).toEqual([5, 4]);
-    store.prune({ olderThan: 10, maxEvents: 1000 });
-    expect(store.commit({ deletes: [], upserts: [], timings: [], events: [event('a', 11)] })[0]?.id).toBe(6);
-    store.close();
-  });
-
-  it('keeps events within their limits as they are written: per host, then the oldest of all', () => {
-    let limits = { maxEvents: 10, perHost: 4 };
-    const store = createSqliteStore({ path: join(dir, 's.sqlite'), eventLimits: () => limits });
-    const write = (host: string, count: number) =>
-      store.commit({
-        deletes: [],
-        upserts: [],
-        timings: [],
-        events: Array.from({ length: count }, (_, i) => event(host, i)),
-      });
-    write('quiet', 2);
-    write('flood', 50);
-    const hosts = () => store.events({ limit: 100 }).map((e) => e.host);
-    expect(hosts().filter((h) => h === 'flood')).toHaveLength(4);
-    expect(hosts().filter((h) => h === 'quiet')).toHaveLength(2);
-    for (const host of ['a', 'b', 'c']) write(host, 3);
-    // 2 + 4 + 9 = 15 written: the 5 oldest go, the quiet host's two among them.
-    expect(hosts()).toHaveLength(10);
-    expect(hosts()).not.toContain('quiet');
-    // A limit lowered by a reload is reached by the next commits, each trimming a batch.
-    limits = { maxEvents: 3, perHost: 4 };
-    write('d', 1);
-    expect(hosts()).toHaveLength(3);
-    store.close();
-    // The counts come back from the file.
-    const reopened = createSqliteStore({ path: join(dir, 's.sqlite'), eventLimits: () => limits });
-    reopened.commit({ deletes: [], upserts: [], timings: [], events: [event('e', 1)] });
-    expect(reopened.events({ limit: 100 }).map((e) => e.host)).toEqual(['e', 'd', 'c']);
-    reopened.close();
-  });
-
-  it('a commit that rolls back leaves the event counts as they were', () => {
-    const store = createSqliteStore({
-      path: join(dir, 's.sqlite'),
-      eventLimits: () => ({ maxEvents: 100, perHost: 2 }),
-    });
-    const fail = () => {
-      throw new Error('no');
-    };
-    for (let i = 0; i < 3; i++) {
-      expect(() =>
-        store.commit({ deletes: [], upserts: [], timings: [], events: [event('a', i)] }, fail),
-      ).toThrow();
-    }
-    store.commit({ deletes: [], upserts: [], timings: [], events: [event('a', 10), event('a', 11)] });
-    expect(store.events({ limit: 10 }).map((e) => e.at)).toEqual([11, 10]);
-    store.close();
-  });
-
-  it('skips an outbox row it cannot read, says which, and keeps the others', () => {
+  it('skips an outbox row it cannot read, says which, and keeps the others', async () => {
     const path = join(dir, 's.sqlite');
-    const warnings: string[] = [];
-    const store = createSqliteStore({ path, onWarning: (message) => warnings.push(message) });
-    for (const key of ['first', 'second']) {
-      store.outbox.decide({
-        consumed: [],
-        notified: [],
-        messages: [
-          {
-            channel: 'webhook',
-            notification: {
-              dedupKey: key,
-              kind: 'down',
-              title: key,
-              body: key,
-              hosts: [],
-              at: 1,
-              resolves: false,
-            },
-            createdAt: 1,
-            deadlineAt: 2,
-          },
-        ],
-      });
-    }
-    store.close();
+    const store = openSqliteStore({ path }, storeContext());
+    for (const key of ['first', 'second']) await queueMessage(store, key);
+    await store.close();
     const db = new Database(path);
     db.prepare("UPDATE outbox SET notification = '{' WHERE dedup_key = 'first'").run();
     db.close();
-    const reopened = createSqliteStore({ path, onWarning: (message) => warnings.push(message) });
-    expect(reopened.outbox.pendingMessages().map((m) => m.notification.title)).toEqual(['second']);
-    expect(warnings).toEqual([
+    const context = storeContext();
+    const reopened = openSqliteStore({ path }, context);
+    expect((await reopened.outbox.pendingMessages()).map((m) => m.notification.title)).toEqual(['second']);
+    expect(context.warnings).toEqual([
       expect.stringMatching(`state file ${path}, table outbox, row 1: column notification is not valid JSON`),
     ]);
-    reopened.close();
+    await reopened.close();
   });
 
-  it('upgrades a file of an older hbd in place: its pending messages keep their order', () => {
+  it('skips a host or a session row it cannot trust, says which, and keeps the others', async () => {
     const path = join(dir, 's.sqlite');
-    const created = createSqliteStore({ path });
-    for (const key of ['first', 'second']) {
-      created.outbox.decide({
-        consumed: [],
-        notified: [],
-        messages: [
-          {
-            channel: 'webhook',
-            notification: {
-              dedupKey: key,
-              kind: 'down',
-              title: key,
-              body: key,
-              hosts: [],
-              at: 1,
-              resolves: false,
-            },
-            createdAt: 1,
-            deadlineAt: 2,
-          },
-        ],
-      });
-    }
-    created.close();
-    // As schema 3 left it: no place of its own for a message.
+    const store = openSqliteStore({ path }, storeContext());
+    await store.sessions.add({
+      key: 'k',
+      user: 'alice',
+      role: 'admin',
+      csrf: 'c',
+      credential: 'd',
+      created: 1,
+      lastSeen: 1,
+    });
+    await store.close();
     const db = new Database(path);
-    db.exec('ALTER TABLE outbox DROP COLUMN position');
+    db.prepare("UPDATE sessions SET role = 'root'").run();
+    db.close();
+    const context = storeContext();
+    const reopened = openSqliteStore({ path }, context);
+    expect(await reopened.sessions.get('k')).toBeUndefined();
+    expect(await reopened.sessions.list()).toEqual([]);
+    expect(context.warnings[0]).toMatch(`state file ${path}, table sessions, row 1: column role is "root"`);
+    await reopened.close();
+  });
+
+  it('upgrades a file of an older hbd in place: its pending messages keep their order', async () => {
+    const path = join(dir, 's.sqlite');
+    const created = openSqliteStore({ path }, storeContext());
+    for (const key of ['first', 'second']) await queueMessage(created, key);
+    await created.close();
+    // As schema 3 left it: no place of its own for a message, and no sessions.
+    const db = new Database(path);
+    db.exec('ALTER TABLE outbox DROP COLUMN position; DROP TABLE sessions');
     db.pragma('user_version = 3');
     db.close();
-    const upgraded = createSqliteStore({ path });
-    expect(upgraded.outbox.pendingMessages().map((m) => [m.notification.title, m.position])).toEqual([
+    const upgraded = openSqliteStore({ path }, storeContext());
+    expect((await upgraded.outbox.pendingMessages()).map((m) => [m.notification.title, m.position])).toEqual([
       ['first', 1],
       ['second', 2],
     ]);
-    upgraded.close();
+    await upgraded.close();
     const reopened = new Database(path);
-    expect(reopened.pragma('user_version', { simple: true })).toBe(4);
+    expect(reopened.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     reopened.close();
   });
 
@@ -240,13 +162,99 @@ describe('the SQLite store', () => {
     const db = new Database(path);
     db.pragma('user_version = 99');
     db.close();
-    expect(() => createSqliteStore({ path })).toThrow(/newer hbd/);
+    expect(() => openSqliteStore({ path }, storeContext())).toThrow(/newer hbd/);
   });
 
   it('says which file it could not open', () => {
     writeFileSync(join(dir, 'not-a-dir'), '');
-    expect(() => createSqliteStore({ path: join(dir, 'not-a-dir', 'state.sqlite') })).toThrow(
+    expect(() => openSqliteStore({ path: join(dir, 'not-a-dir', 'state.sqlite') }, storeContext())).toThrow(
       /sqlite store: cannot open .*not-a-dir\/state\.sqlite/,
     );
+  });
+
+  it('calls a file that is no database damaged, naming it and how to recover', () => {
+    const path = join(dir, 's.sqlite');
+    writeFileSync(path, 'this is not a database, but it is long enough to have a header. '.repeat(20));
+    let thrown: unknown;
+    try {
+      openSqliteStore({ path }, storeContext());
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(DamagedStateError);
+    expect((thrown as DamagedStateError).path).toBe(path);
+    expect((thrown as Error).message).toContain(`mv ${path} ${path}.damaged`);
+  });
+
+  it('a database in memory has no beat log', async () => {
+    const store = openSqliteStore({ path: ':memory:' }, storeContext());
+    const writer = await store.openWriter({ table: new HostTable(), bus: new Bus(), onError: () => {} });
+    expect(writer.unstoredTimings).toEqual([]);
+    await writer.close();
+    await store.close();
+  });
+});
+
+describe("the SQLite store's writer", () => {
+  it('keeps a beat log at <path>.beats, and gives back at the next open what a crash left in it', async () => {
+    const path = join(dir, 'state.sqlite');
+    const beats = `${path}.beats`;
+    const store = openSqliteStore({ path }, storeContext());
+    const table = new HostTable();
+    const writer = await store.openWriter({ table, bus: new Bus(), onError: () => {} });
+    const slot = table.add('web1', 1, 1);
+    writer.hostChanged(slot, true, true);
+    await writer.commitPending();
+    table.lastSeen[slot] = 5_000;
+    table.lastTs[slot] = 1_764_080_000.5;
+    writer.hostChanged(slot, false, false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(modeOf(beats)).toBe('600');
+    // A second writer would share the log and the pending changes: refused.
+    await expect(store.openWriter({ table, bus: new Bus(), onError: () => {} })).rejects.toThrow(
+      'already has a writer',
+    );
+    // kill -9: no close. The next start finds the timing in the log, and the old one in the file.
+    const next = openSqliteStore({ path }, storeContext());
+    expect((await next.hosts.load())[0]).toMatchObject({ lastSeen: 1, lastTs: null });
+    const restarted = await next.openWriter({ table: new HostTable(), bus: new Bus(), onError: () => {} });
+    expect(restarted.unstoredTimings).toEqual([
+      expect.objectContaining({ name: 'web1', lastSeen: 5_000, lastTs: 1_764_080_000.5 }),
+    ]);
+    await restarted.close();
+    await next.close();
+  });
+
+  it('names the store and the beat log in its problems, and tells onFileError about the log', async () => {
+    const path = join(dir, 'state.sqlite');
+    const store = openSqliteStore({ path }, storeContext());
+    const fileErrors: string[] = [];
+    const table = new HostTable();
+    const writer = await store.openWriter({
+      table,
+      bus: new Bus(),
+      onError: () => {},
+      onFileError: (what, file) => fileErrors.push(`${what} ${file}`),
+    });
+    expect(writer.problems()).toEqual([]);
+    // The log's directory goes away: its next write fails.
+    const original = fs.writeSync;
+    fs.writeSync = (() => {
+      throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    }) as typeof fs.writeSync;
+    try {
+      writer.hostChanged(table.add('web1', 1, 1), false, false);
+      await new Promise((resolve) => setImmediate(resolve));
+      await writer.commitPending();
+    } finally {
+      fs.writeSync = original;
+    }
+    expect(fileErrors).toEqual([`beat log ${path}.beats`]);
+    expect(writer.problems()).toEqual([
+      { what: 'beat log', failure: expect.objectContaining({ attempts: 1 }) },
+    ]);
+    await writer.close();
+    expect(existsSync(`${path}.beats`)).toBe(false);
+    await store.close();
   });
 });

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
-import { startDaemon } from '../../src/main.js';
+import { startDaemon } from '../../src/daemon/start.js';
 import { getJson, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // The functions given to page.evaluate() run in Chromium, but this file is compiled for Node,
@@ -377,16 +377,16 @@ describe('the dashboard with 10,000 hosts', () => {
   beforeAll(async () => {
     // Ten thousand new unsigned hosts in seconds: past the default new_hosts_per_minute.
     hbd = await startTestDaemon({ interval: 600, grace: 600, limits: { new_hosts_per_minute: 100_000 } });
-    for (let round = 0; round < 5 && hbd.daemon.monitor.table.size < HOSTS; round++) {
+    for (let round = 0; round < 5 && hbd.daemon.hosts.count < HOSTS; round++) {
       for (let index = 0; index < HOSTS; index++) {
-        if (hbd.daemon.monitor.table.find(nameOf(index)) >= 0) continue;
+        if (hbd.daemon.hosts.has(nameOf(index))) continue;
         await hbd.send(`host=${nameOf(index)} seq=1 msg="rack ${index % 40} ok"`);
         // The daemon reads its socket on this same event loop: let it, so the kernel buffer never fills.
         if (index % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
       }
       await sleep(200);
     }
-    expect(hbd.daemon.monitor.table.size).toBe(HOSTS);
+    expect(hbd.daemon.hosts.count).toBe(HOSTS);
     // Ten thousand first heartbeats are ten thousand events to store and route: let hbd finish
     // with them, so that what is measured is the page, not a daemon busy on the same event loop.
     await sleep(3000);

@@ -22,7 +22,7 @@ async function startFeed(options: Partial<LiveFeedOptions> = {}) {
   const bus = new Bus();
   const feed = new LiveFeed({
     bus,
-    snapshotNames: () => [],
+    snapshotNames: async () => [],
     hosts: { json: () => undefined, onHostError: () => {} },
     flushMs: 20,
     ...options,
@@ -113,7 +113,7 @@ describe('LiveFeed (/ws)', () => {
   it('sends the snapshot in frames, the last saying done, and live frames only after it', async () => {
     const names = Array.from({ length: 300 }, (_, i) => `h${String(i).padStart(3, '0')}`);
     const { bus, port } = await startFeed({
-      snapshotNames: () => names,
+      snapshotNames: async () => names,
       hosts: {
         json: (name) => ({ name, msg: 'x'.repeat(1000) }) as unknown as HostJson,
         onHostError: () => {},

@@ -41,8 +41,10 @@ export interface SignalRequest {
 
 export interface SignalStandin {
   url: string;
-  /** Requests that passed validation. */
+  /** Requests that passed validation, whatever the stand-in answered them. */
   requests: SignalRequest[];
+  /** Messages that went out to at least one recipient. */
+  delivered(): number;
   /** Validation failures, one line each. */
   rejected: string[];
   behave(next: SignalBehaviour): void;
@@ -113,12 +115,18 @@ function json(res: ServerResponse, status: number, payload: unknown): void {
   res.end(JSON.stringify(payload));
 }
 
-export async function startSignalStandin(): Promise<SignalStandin> {
+export interface SignalStandinOptions {
+  /** The account signal-cli has registered; a JSON-RPC send from another is refused as signal-cli refuses it. */
+  account?: string;
+}
+
+export async function startSignalStandin(options: SignalStandinOptions = {}): Promise<SignalStandin> {
   let behaviour: SignalBehaviour = { kind: 'ok' };
   const requests: SignalRequest[] = [];
   const rejected: string[] = [];
   const hanging = new Set<ServerResponse>();
   let timestamp = 1_700_000_000_000;
+  let delivered = 0;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -148,6 +156,18 @@ export async function startSignalStandin(): Promise<SignalStandin> {
       json(res, 400, { error: problems.join('; ') });
       return;
     }
+    if (path === '/api/v1/rpc' && options.account !== undefined) {
+      const params = (body as { params: { account: string } }).params;
+      if (params.account !== options.account) {
+        // signal-cli's answer in multi-account mode: invalid params, no such account.
+        json(res, 200, {
+          jsonrpc: '2.0',
+          error: { code: -32602, message: 'Specified account does not exist', data: null },
+          id: rpcId,
+        });
+        return;
+      }
+    }
     requests.push({ path, body });
 
     const b = behaviour;
@@ -168,6 +188,7 @@ export async function startSignalStandin(): Promise<SignalStandin> {
         json(res, 400, { error: `Failed to send message: ${failed.join(', ') || 'error'}` });
         return;
       }
+      delivered++;
       json(res, 201, { timestamp: String(timestamp) });
       return;
     }
@@ -194,6 +215,7 @@ export async function startSignalStandin(): Promise<SignalStandin> {
       });
       return;
     }
+    delivered++;
     json(res, 200, { jsonrpc: '2.0', result: response, id: rpcId });
   }
 
@@ -210,6 +232,7 @@ export async function startSignalStandin(): Promise<SignalStandin> {
     url: `http://127.0.0.1:${port}`,
     requests,
     rejected,
+    delivered: () => delivered,
     behave(next) {
       behaviour = next;
     },

@@ -9,7 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebhookPayload } from '../../../src/notify/webhook.js';
+import type { WebhookPayload } from '../../../src/notify/channels/webhook.js';
 
 export interface IncomingRequest {
   method: string;
