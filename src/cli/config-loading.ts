@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { ConfigError, type LoadResult, loadConfig, locateConfigFile } from '../config/load.js';
 import { readTlsFiles } from '../config/tls-files.js';
+import { dnsUpdaterSettingsOf } from '../daemon/dns-settings.js';
 import { createUpdater } from '../dns/create-updater.js';
 
 /** Config problems and bad usage: docs/cli.md promises this code for both, for every command. */
@@ -55,7 +56,7 @@ export function checkStartupFiles(loaded: LoadResult, now = new Date()): string[
   if (config.dyndomains.length > 0) {
     // Reads the TSIG key file and checks the key, as hbd does when it starts.
     try {
-      createUpdater(config);
+      createUpdater(...dnsUpdaterSettingsOf(config));
     } catch (error) {
       problems.push((error as Error).message);
     }

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { describeReloadChanges } from '../config/reload.js';
-import { createLog } from '../lib/log.js';
 import { startDaemon } from '../daemon/start.js';
+import { createLog } from '../lib/log.js';
 import {
   CONFIG_EXIT_CODE,
   checkStartupFiles,

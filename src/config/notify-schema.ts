@@ -1,14 +1,6 @@
 import { z } from 'zod';
+import { flag, intAtLeast, intRange, nonNegativeSeconds, positive } from '../lib/schema-leaves.js';
 import { channelSections } from '../notify/channels/index.js';
-import {
-  flag,
-  intAtLeast,
-  intRange,
-  nonEmptyString,
-  nonNegativeSeconds,
-  oneOf,
-  positive,
-} from './schema-leaves.js';
 
 /**
  * The `notify:` section (see docs/notify.md): how the notification engine groups, holds, retries

@@ -1,7 +1,7 @@
 import { z } from 'zod';
+import { nonNegativeSeconds, positive } from '../lib/schema-leaves.js';
 import { normalizeHostName } from '../protocol/hostname.js';
 import { MIN_PING_KEY_CHARS, MIN_PUSH_TOKEN_CHARS } from '../push/tokens.js';
-import { nonNegativeSeconds, positive } from './schema-leaves.js';
 
 /** RFC 3986's unreserved characters: a token travels as one URL path segment, unescaped. */
 const URL_SAFE = /^[A-Za-z0-9._~-]+$/;

@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import { PASSWORD_HASH } from '../auth/passwords.js';
 import { USER_NAME, USER_NAME_RULE } from '../auth/users.js';
-import { ROLES } from '../model/role.js';
-import { TSIG_ALGORITHMS } from '../dns/update-types.js';
+import { DNS_METHODS, DNS_SECRET_KEYS, dnsUpdaterKeys } from '../dns/updaters/index.js';
 import { MAX_PATTERN_LENGTH } from '../lib/host-pattern.js';
 import { parseNetwork } from '../lib/networks.js';
-import { CHANNEL_SECRET_KEYS, PUSHSRV_CHOICES } from '../notify/channels/index.js';
-import { notifySection } from './notify-schema.js';
-import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
-import { pingKeyIsNoToken, pushPingKey, pushSection } from './push-schema.js';
-import { storeSection } from './store-schema.js';
 import {
   flag,
   intAtLeast,
@@ -18,7 +12,13 @@ import {
   nonNegativeSeconds,
   oneOf,
   positive,
-} from './schema-leaves.js';
+} from '../lib/schema-leaves.js';
+import { ROLES } from '../model/role.js';
+import { CHANNEL_SECRET_KEYS, PUSHSRV_CHOICES } from '../notify/channels/index.js';
+import { notifySection } from './notify-schema.js';
+import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
+import { pingKeyIsNoToken, pushPingKey, pushSection } from './push-schema.js';
+import { storeSection } from './store-schema.js';
 
 /** What the schema needs from outside: where relative paths start, and what the defaults derive from. */
 export interface SchemaContext extends PathContext {
@@ -34,7 +34,8 @@ export const SECRET_KEYS: readonly string[] = [
   // Hashes, but a leaked one can be guessed at offline.
   'auth_users',
   'keys',
-  'dns.tsig_secret',
+  // The DNS updaters' own (dns/updaters/): a TSIG secret, say.
+  ...DNS_SECRET_KEYS.map((key) => `dns.${key}`),
   // Each channel names its own (src/notify/channels/), so a new channel cannot forget this list.
   ...CHANNEL_SECRET_KEYS.map((key) => `notify.${key}`),
   // A push token or the ping key in a URL is all it takes to report for a host.
@@ -108,14 +109,11 @@ function dns(ctx: PathContext) {
   return z
     .object(
       {
-        method: oneOf(['rfc2136', 'nsupdate']).default('rfc2136'),
-        server: nonEmptyString('the address of the primary server').default('127.0.0.1'),
-        port: intRange(1, 65535).default(53),
+        // The first updater of the list is the default.
+        method: oneOf(DNS_METHODS).default(DNS_METHODS[0]),
+        // Paths an updater reads are resolved like the config's other paths.
+        ...dnsUpdaterKeys(optionalFilePath(ctx)),
         zone: z.hostname('expected null or a zone name').nullable().default(null),
-        tsig_name: nonEmptyString('null or a key name').nullable().default(null),
-        tsig_secret: nonEmptyString('null or a base64 secret').nullable().default(null),
-        tsig_file: optionalFilePath(ctx),
-        tsig_algorithm: oneOf(TSIG_ALGORITHMS).default('hmac-sha256'),
         ttl: intRange(0, 2 ** 31 - 1).default(60),
         on_down: oneOf(['keep', 'delete']).default('keep'),
         allow_unsigned: flag.default(false),

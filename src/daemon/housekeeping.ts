@@ -1,6 +1,6 @@
 import type { Config } from '../config/schema.js';
-import type { Logger } from '../lib/log.js';
 import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
 import type { HostEvent } from '../model/events.js';
 import { triggerKindOf } from '../notify/triggers.js';
 import type { Store } from '../store/store.js';

@@ -38,7 +38,7 @@ import { openJournal } from '../store/journal.js';
 import { LiveFeed } from '../ws/live-feed.js';
 import { feedUpgradeHandler } from '../ws/upgrade.js';
 import { createChannels } from './channels.js';
-import { dnsPublisherOptionsOf } from './dns-settings.js';
+import { dnsLookupOf, dnsPublisherOptionsOf } from './dns-settings.js';
 import { unsignedExposureWarning } from './exposure-warning.js';
 import { every, pruneHistory, recentStateChanges } from './housekeeping.js';
 import { closeHttp, endpointOf, type HttpEndpoint, listenHttp } from './http-server.js';
@@ -163,7 +163,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
 
     const notify = new NotifyEngine({
       settings: notifySettings,
-      channels: createChannels(config),
+      channels: createChannels(config, () => clock.wall()),
       outbox: store.outbox,
       silences,
       host: (name) => hosts.find(name),
@@ -186,7 +186,11 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       // The isolation window and settle time are derived from grace and interval.
       reload: (next) => notify.reload(notifySettingsOf(next)),
     });
-    lifecycle.add({ name: 'history', liveKeys: ['history'], start: () => pruneHistory(store, config, clock, log) });
+    lifecycle.add({
+      name: 'history',
+      liveKeys: ['history'],
+      start: () => pruneHistory(store, config, clock, log),
+    });
     lifecycle.add(every('history pruning', PRUNE_EVERY_MS, () => pruneHistory(store, config, clock, log)));
 
     const journalConfig = config.journal;
@@ -219,10 +223,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
             clock,
             log,
             recordEvent: (event) => writer.recordEvent(event),
-            lookup: (host) => {
-              const record = hosts.find(host);
-              return record && { ...record, via: push.isPushHost(host) ? 'http' : undefined };
-            },
+            lookup: dnsLookupOf(hosts, (host) => push.isPushHost(host)),
           })
         : undefined;
     if (dns) {
@@ -233,10 +234,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
 
     // The read side: /api/hosts and /ws list hosts from the same order and share one snapshot budget.
     const hostOrder = new HostOrder(hosts, bus);
-    const hostJsonSource = hostSource(
-      hosts,
-      dns && ((host) => dns.status(host)),
-      (host, error) => log.error({ err: error, host }, 'cannot turn a host into JSON; it is left out of the answer'),
+    const hostJsonSource = hostSource(hosts, dns && ((host) => dns.status(host)), (host, error) =>
+      log.error({ err: error, host }, 'cannot turn a host into JSON; it is left out of the answer'),
     );
     const snapshotBudget = new SnapshotBudget({
       perMinute: () => config.limits.snapshots_per_minute,
@@ -355,7 +354,12 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     const endpoint = endpointOf(server, tls);
     warnAboutReceiveBuffer(log, config.udp_rcvbuf, udp.receiveBufferSize);
     log.info(
-      { udp: `${udp.address.host}:${udp.address.port}`, http: endpoint.url, hosts: hosts.count, store: store.location },
+      {
+        udp: `${udp.address.host}:${udp.address.port}`,
+        http: endpoint.url,
+        hosts: hosts.count,
+        store: store.location,
+      },
       `hbd is listening for heartbeats on udp ${udp.address.host} port ${udp.address.port}, ` +
         `API on ${endpoint.url}, ${hosts.count} hosts known`,
     );

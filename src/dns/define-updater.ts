@@ -14,7 +14,10 @@ export interface DnsUpdaterContext {
   nsupdateBin: string;
 }
 
-export interface DnsUpdaterDefinition<Name extends string = string, Shape extends z.ZodRawShape = z.ZodRawShape> {
+export interface DnsUpdaterDefinition<
+  Name extends string = string,
+  Shape extends z.ZodRawShape = z.ZodRawShape,
+> {
   /** The value of `dns.method`, and `DnsUpdater.method`. */
   readonly name: Name;
   /**

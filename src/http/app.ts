@@ -152,8 +152,7 @@ export function createApi(deps: ApiDeps): Hono {
     await deps.access.authorizeWrite(c);
     if (!deps.dns) throw new HttpError(409, 'dynamic DNS is not configured (set dyndomains)');
     const host = c.req.query('host')?.toLowerCase();
-    if (host !== undefined && !hostView.has(host))
-      throw new HttpError(404, `no host named "${host}"`);
+    if (host !== undefined && !hostView.has(host)) throw new HttpError(404, `no host named "${host}"`);
     return c.json({ ok: true, queued: deps.dns.sync(host) });
   });
 

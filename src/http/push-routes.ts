@@ -13,7 +13,7 @@ export function pushRoutes(pings: PushPings, protocols: readonly PushProtocol[] 
   const app = new Hono();
   for (const protocol of protocols) {
     for (const route of protocol.routes) {
-      const handler: MiddlewareHandler = async (c, next) => (await route.handle(c, pings, next)) ?? undefined;
+      const handler: MiddlewareHandler = async (c, next) => route.handle(c, pings, next);
       if (route.methods === 'all') app.all(route.path, handler);
       else app.on([...route.methods], route.path, handler);
     }

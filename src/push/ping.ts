@@ -2,7 +2,7 @@ import { normalizeHostName } from '../protocol/hostname.js';
 import type { Heartbeat } from '../protocol/types.js';
 import type { Run } from '../state/monitor.js';
 import { clipChars } from './body.js';
-import { PushTokens, type PushTokenOptions } from './tokens.js';
+import { type PushTokenOptions, PushTokens } from './tokens.js';
 
 /**
  * What a ping says; each push protocol reads it from its own form (a URL suffix, a query, a body):

@@ -19,7 +19,8 @@ export interface PushRoute {
    * applies the ping and answers as the service does. Calls `next` only for a path that turned
    * out not to be a ping, to leave it to the rest of hbd.
    */
-  handle(c: Context, pings: PushPings, next: Next): Response | Promise<Response | undefined | void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: what hono's `next()` resolves to, passed on as hono's own handlers do.
+  handle(c: Context, pings: PushPings, next: Next): Response | Promise<Response | void>;
 }
 
 /** An answer written straight to node:http. */

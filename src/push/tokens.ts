@@ -29,7 +29,8 @@ export class PushTokens {
   readonly #pingKeyDigest: Buffer | undefined;
 
   constructor(options: PushTokenOptions) {
-    for (const [host, entry] of Object.entries(options.hosts)) this.#hostByDigest.set(digestKey(entry.token), host);
+    for (const [host, entry] of Object.entries(options.hosts))
+      this.#hostByDigest.set(digestKey(entry.token), host);
     this.#pushHosts = new Set(Object.keys(options.hosts));
     this.#pingKeyDigest = options.pingKey === null ? undefined : digest(options.pingKey);
   }

@@ -1,7 +1,7 @@
-import type { Status } from '../protocol/types.js';
 import type { HostState } from '../model/events.js';
 import { HOST_STATES } from '../model/events.js';
 import type { HostRecord } from '../model/host.js';
+import type { Status } from '../protocol/types.js';
 import type { BeatHistory, RecentBeat } from './beat-history.js';
 import type { HostTable } from './host-table.js';
 import type { Monitor } from './monitor.js';

@@ -235,7 +235,9 @@ export class Monitor {
    * grace, the host goes down, whatever its interval says. A later start replaces the run.
    * A host that is not up or late is left as it is: it is already known not to be well.
    */
-  startRun(slot: number, id?: string): void {
+  startRun(host: string, id?: string): void {
+    const slot = this.table.find(host);
+    if (slot < 0) return;
     const state = this.table.getState(slot);
     if (state !== 'up' && state !== 'late') return;
     const graceSeconds = this.graceOf(slot);
@@ -245,22 +247,24 @@ export class Monitor {
   }
 
   /** The host's unfinished run, if any. */
-  currentRun(slot: number): Run | undefined {
-    return this.#runs.get(slot);
+  currentRun(host: string): Run | undefined {
+    return this.#runs.get(this.table.find(host));
   }
 
   /** The run finished (its job reported success or failure): its deadline no longer applies. */
-  endRun(slot: number): void {
+  endRun(host: string): void {
     // The wheel may still hold the run's deadline; the next look finds nothing due and moves on.
-    this.#runs.delete(slot);
+    this.#runs.delete(this.table.find(host));
   }
 
   /**
    * Replaces the host's message without counting as a heartbeat: its state, status, timing and
    * deadlines stay as they are. For a job's log line.
    */
-  note(slot: number, msg: string | undefined): void {
+  note(host: string, msg: string | undefined): void {
     const { table } = this;
+    const slot = table.find(host);
+    if (slot < 0) return;
     const previous = table.extras[slot];
     const extras = nextExtras(previous, { ...previous, msg });
     if (extras === previous) return;

@@ -53,7 +53,9 @@ function folderImports(): Map<string, Map<string, string[]>> {
   return edges;
 }
 
-const layerOf = new Map(LAYERS.flatMap((folders, layer) => folders.map((folder) => [folder, layer] as const)));
+const layerOf = new Map(
+  LAYERS.flatMap((folders, layer) => folders.map((folder) => [folder, layer] as const)),
+);
 
 describe('the folders of src/', () => {
   const edges = folderImports();

@@ -126,15 +126,15 @@ describe('hbd notify test', () => {
     expect(result.stdout).toBe('');
   });
 
-  it('a channel its factory refuses is a config problem, here and in check-config', async () => {
+  it('a channel section its schema refuses is a config problem, here and in check-config', async () => {
     const config = writeConfig(['notify:', `  pushover: {token: tooshort, user: ${STANDIN_PUSHOVER_USER}}`]);
     const test = await runHbd(['notify', 'test', '-c', config]);
     expect(test.code).toBe(2);
-    expect(test.stderr).toContain('notify.pushover: token must be the 30-character application API token');
+    expect(test.stderr).toContain('notify.pushover.token: expected the 30-character application API token');
 
     const check = await runHbd(['check-config', '-c', config]);
     expect(check.code).toBe(2);
-    expect(check.stderr).toContain('notify.pushover: token must be the 30-character application API token');
+    expect(check.stderr).toContain('notify.pushover.token: expected the 30-character application API token');
     expect(check.stdout).toBe('');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CHANNELS } from '../../src/notify/channels/index.js';
 import { NOTIFY_DEFAULTS, parse, problems } from './helpers.js';
 
 const PUSHOVER_TOKEN = 'azGDORePK8gMaC0QOYAMyEEuzJnyUi';
@@ -121,9 +122,9 @@ describe('notify channels', () => {
     });
     const group = parse([
       'notify:',
-      '  signal: {url: "http://127.0.0.1:8080", account: "+4915112345678", group: "aGJkLWdyb3Vw", api: rest}',
+      '  signal: {url: "http://127.0.0.1:8080", account: "+4915112345678", group: "aGJkLWdyb3Vw"}',
     ]).config.notify.signal;
-    expect(group).toMatchObject({ recipients: null, group: 'aGJkLWdyb3Vw', api: 'rest' });
+    expect(group).toMatchObject({ recipients: null, group: 'aGJkLWdyb3Vw', api: 'jsonrpc' });
   });
 
   it('webhook', () => {
@@ -217,6 +218,7 @@ describe('bad notify values are reported with file, line and key', () => {
     ).toEqual([
       'hb.yaml:4: notify.signal.url: expected the http(s) URL of signal-cli, got "file:///run/signal"',
       'hb.yaml:5: notify.signal.account: expected the sending account, +<country code><number>, got 4915112345678',
+      'hb.yaml:6: notify.signal.recipients[0]: expected a phone number, +<country code><number>, got "+49151"',
       'hb.yaml:7: notify.signal.api: expected one of jsonrpc, rest, got "xml"',
     ]);
   });
@@ -269,7 +271,173 @@ describe('bad notify values are reported with file, line and key', () => {
   });
 });
 
+const TOKEN = 'azGDORePK8gMaC0QOYAMyEEuzJnyUi';
+const USER = 'uQiRzpo4DXghDmr9QzzfQu27cmVRsG';
+const HOOK = 'https://chat.example.org/hooks/xe3nq6bzy3gqbqrdsjbm9s1pxw';
+const SIGNAL = 'url: "http://127.0.0.1:8080", account: "+4915112345678"';
+const MAIL = 'smtp: "smtp://mail.example.org"';
+
+// Each channel's schema is the one check of its options: what the provider would refuse, or what
+// hbd could not send, is a config problem, named by file, line and key like any other.
+describe('what a channel cannot use is refused with the config', () => {
+  it.each([
+    [
+      `pushover: {token: tooshort, user: ${USER}}`,
+      'notify.pushover.token: expected the 30-character application API token (letters and digits), got a 8-character string',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ""}`,
+      'notify.pushover.user: expected the user or group key, got a 0-character string',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ${USER}, down_priority: 1.5}`,
+      'notify.pushover.down_priority: expected null or an integer from -2 to 2, got 1.5',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ${USER}, retry: 10}`,
+      'notify.pushover.retry: expected an integer of at least 30, got 10',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ${USER}, expire: 20000}`,
+      'notify.pushover.expire: expected an integer from 1 to 10800, got 20000',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ${USER}, retry: 120, expire: 60}`,
+      'notify.pushover.retry: expected at most expire (60 s), got 120: an emergency would never repeat',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ${USER}, device: "my phone"}`,
+      'notify.pushover.device: expected null or device names (up to 25 letters, digits, _ or - each), separated by commas, got "my phone"',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ${USER}, sound: "a b"}`,
+      'notify.pushover.sound: expected null or a sound name such as pushover or siren, got "a b"',
+    ],
+    [
+      `pushover: {token: ${TOKEN}, user: ${USER}, api_url: "not a url"}`,
+      'notify.pushover.api_url: expected an http(s) URL, got "not a url"',
+    ],
+    [
+      'mattermost: {url: "https://chat.example.org/webhooks/abc"}',
+      'notify.mattermost.url: expected the incoming webhook URL, ending in /hooks/<26-character webhook id>, got a 37-character string',
+    ],
+    [
+      'mattermost: {webhook: "chat.example.org"}',
+      'notify.mattermost.webhook: expected the incoming webhook URL, got a 16-character string',
+    ],
+    [
+      `mattermost: {webhook: "${HOOK}", channel: "Town Square"}`,
+      'notify.mattermost.channel: expected null or a channel name (lower case, as in its URL) or @user, got "Town Square"',
+    ],
+    [
+      `mattermost: {webhook: "${HOOK}", username: "  "}`,
+      'notify.mattermost.username: expected null or a user name to post as (up to 64 characters), got "  "',
+    ],
+    [
+      `mattermost: {webhook: "${HOOK}", icon_url: "hbd.png"}`,
+      'notify.mattermost.icon_url: expected null or an http(s) URL, got "hbd.png"',
+    ],
+    [
+      `signal: {${SIGNAL}, group: "aGJk", api: rest}`,
+      'notify.signal.group: a group needs api: jsonrpc; signal-cli-rest-api addresses groups differently',
+    ],
+    [
+      'signal: {url: "http://127.0.0.1:8080", account: "0151", recipients: ["+4915199990001"]}',
+      'notify.signal.account: expected the sending account, +<country code><number>, got "0151"',
+    ],
+    [
+      `signal: {${SIGNAL}, recipients: ["12345"]}`,
+      'notify.signal.recipients[0]: expected a phone number, +<country code><number>, got "12345"',
+    ],
+    [
+      `signal: {${SIGNAL}, recipients: ["+4915199990001"], group: "abc="}`,
+      'notify.signal.group: set either recipients or group, not both and not neither',
+    ],
+    [
+      `signal: {${SIGNAL}, group: "a b"}`,
+      'notify.signal.group: expected null or a base64 group id, got "a b"',
+    ],
+    [
+      'webhook: {url: "https://hooks.example.org/hbd", secret: short}',
+      'notify.webhook.secret: expected null or a secret of at least 16 characters (a short one is easy to guess), got a 5-character string',
+    ],
+    [
+      'webhook: {url: "mailto:x@example.org"}',
+      'notify.webhook.url: expected an http(s) URL, got a 20-character string',
+    ],
+    [
+      'webhook: {url: "https://h.example/x", headers: {X-Hbd-Signature: x}}',
+      'notify.webhook.headers.X-Hbd-Signature: X-Hbd-Signature is set by hbd itself',
+    ],
+    [
+      'webhook: {url: "https://h.example/x", headers: {"bad name": x}}',
+      'notify.webhook.headers.bad name: "bad name" is not a valid header name',
+    ],
+    [
+      'webhook: {url: "https://h.example/x", headers: {X: "a\\r\\nb"}}',
+      'notify.webhook.headers.X: expected a header value without line breaks or control characters, got a 4-character string',
+    ],
+    [
+      'ntfy: {url: "https://ntfy.sh/has space"}',
+      'notify.ntfy.url: expected the http(s) URL of the topic, such as https://ntfy.sh/mytopic, got a 25-character string',
+    ],
+    [
+      `ntfy: {url: "https://ntfy.sh/${'x'.repeat(65)}"}`,
+      'notify.ntfy.url: expected the http(s) URL of the topic, such as https://ntfy.sh/mytopic, got a 81-character string',
+    ],
+    [
+      'ntfy: {url: "https://ntfy.sh/hbd?x=1"}',
+      'notify.ntfy.url: expected the http(s) URL of the topic, such as https://ntfy.sh/mytopic, got a 23-character string',
+    ],
+    [
+      'ntfy: {url: "https://ntfy.sh/hbd", token: "tk a"}',
+      'notify.ntfy.token: expected null or an access token without spaces, got a 4-character string',
+    ],
+    [
+      `email: {${MAIL}, from: hbd, to: [ops@example.org]}`,
+      'notify.email.from: expected the sender address, hbd@example.org or "hbd <hbd@example.org>", got "hbd"',
+    ],
+    [
+      `email: {${MAIL}, from: a@b.c, to: [a@b.c, not an address]}`,
+      'notify.email.to[1]: expected an email address, got "not an address"',
+    ],
+    [
+      `email: {${MAIL}, from: a@b.c, to: []}`,
+      'notify.email.to: expected a list of at least one email address, got a list',
+    ],
+    [
+      'email: {smtp: "mail.example.org:587", from: a@b.c, to: [a@b.c]}',
+      'notify.email.smtp: expected an smtp:// or smtps:// URL, got a 20-character string',
+    ],
+    [
+      'email: {smtp: "smtp://", from: a@b.c, to: [a@b.c]}',
+      'notify.email.smtp: expected an smtp:// or smtps:// URL, got a 7-character string',
+    ],
+  ])('%s', (line, message) => {
+    expect(problems(inNotify(line))).toEqual([`hb.yaml:3: ${message}`]);
+  });
+
+  it.each([
+    `mattermost: {webhook: "${HOOK}", channel: "@alice"}`,
+    'email: {smtp: "smtps://mail.example.org", from: "hbd <root@localhost>", to: ["X <x@y.z>"]}',
+    'ntfy: {url: "https://ntfy.example.org/hbd/"}',
+    `signal: {${SIGNAL}, group: "Pmpi+EfPWmsxiomLe9Nx2XF9HOE483p6iKiFj65iMwI="}`,
+  ])('accepts %s', (line) => {
+    expect(() => parse(inNotify(line))).not.toThrow();
+  });
+});
+
 describe('notify secrets', () => {
+  it.each(CHANNELS.flatMap((channel) => channel.secretKeys.map((key) => [channel.name, key] as const)))(
+    '%s.%s is described in messages, never shown',
+    (name, key) => {
+      // Wrong for every secret key: not a URL, too short for a secret, a space in a token, not a map.
+      const found = problems(inNotify(`${name}: {${key}: "hunter 2"}`));
+      expect(found.some((problem) => problem.includes(`notify.${name}.${key}: `))).toBe(true);
+      expect(found.join('\n')).not.toContain('hunter');
+    },
+  );
+
   it('are described in messages, never shown', () => {
     const found = problems(
       inNotify(

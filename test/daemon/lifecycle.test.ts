@@ -106,7 +106,11 @@ describe('Lifecycle', () => {
   it('reloads every part in start order, and knows the keys the parts apply', () => {
     const applied: string[] = [];
     const lifecycle = new Lifecycle(() => {});
-    lifecycle.add({ name: 'monitor', liveKeys: ['interval', 'grace'], reload: () => applied.push('monitor') });
+    lifecycle.add({
+      name: 'monitor',
+      liveKeys: ['interval', 'grace'],
+      reload: () => applied.push('monitor'),
+    });
     lifecycle.add({ name: 'notify', liveKeys: ['grace'], reload: () => applied.push('notify') });
     lifecycle.add({ name: 'store' });
     lifecycle.reload({} as Config);

@@ -142,7 +142,9 @@ describe('reload', () => {
     const readToken = 'the-read-token-of-the-reload-tests';
     await start({ api_token: TOKEN, read_access: 'token' });
     const read = () =>
-      fetch(hbd!.url('/api/hosts'), { headers: { authorization: `Bearer ${readToken}` } }).then((r) => r.status);
+      fetch(hbd!.url('/api/hosts'), { headers: { authorization: `Bearer ${readToken}` } }).then(
+        (r) => r.status,
+      );
     expect(await read()).toBe(401);
     reload({ read_token: readToken });
     expect(await read()).toBe(200);
@@ -184,7 +186,8 @@ describe('reload', () => {
     await start({ history: { days: 30, max_events: 1000 } });
     reload({ history: { days: 30, max_events: 100 } });
     for (let index = 0; index < 60; index++) await send(beat(`host${index}`, ['msg=first']));
-    for (let index = 0; index < 60; index++) await send(['hb/1', `host=host${index}`, 'status=warn'].join(' '));
+    for (let index = 0; index < 60; index++)
+      await send(['hb/1', `host=host${index}`, 'status=warn'].join(' '));
     await eventually(async () => {
       const { body } = await getJson<unknown[]>(hbd!.url('/api/events?limit=1000'));
       expect(body.length).toBe(100);

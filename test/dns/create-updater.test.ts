@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import { createUpdater } from '../../src/dns/create-updater.js';
+import { dnsUpdaterSettingsOf } from '../../src/daemon/dns-settings.js';
+import { createUpdater as createFromSettings } from '../../src/dns/create-updater.js';
 import type { DnsUpdater, UpdateRequest } from '../../src/dns/update-types.js';
 
 const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTMyYg==';
@@ -23,6 +24,11 @@ beforeEach(() => {
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** The updater the daemon builds for this config. */
+function createUpdater(cfg: Config) {
+  return createFromSettings(...dnsUpdaterSettingsOf(cfg));
+}
 
 function config(dns: Record<string, unknown>, extra: Record<string, unknown> = {}): Config {
   const text = stringify({ ...extra, dns });

@@ -1,11 +1,13 @@
 import pino from 'pino';
 import { describe, expect, it, vi } from 'vitest';
+import { dnsPublishSettingsOf } from '../../src/daemon/dns-settings.js';
 import { DnsPublisher } from '../../src/dns/publisher.js';
 import type { RecordChange } from '../../src/dns/update-types.js';
 import { Bus } from '../../src/lib/bus.js';
 import type { Logger } from '../../src/lib/log.js';
+import type { PublishedRecords } from '../../src/model/dns.js';
 import type { HostEvent } from '../../src/model/events.js';
-import type { Store } from '../../src/store/store.js';
+import type { DnsStore } from '../../src/store/store.js';
 import { parse } from '../config/helpers.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -16,18 +18,18 @@ interface Sent {
 }
 
 /** A publisher whose DNS server answers only when the test says so: `sent` holds every update still open. */
-function setup({
+async function setup({
   dyndomains = '[dyn.example]',
   dns: dnsConfig = '{allow_unsigned: true}',
   log = pino({ level: 'silent' }) as Logger,
+  store = { load: async () => [], save: async () => {} } as DnsStore,
 } = {}) {
   const { config } = parse([`dyndomains: ${dyndomains}`, `dns: ${dnsConfig}`]);
   const bus = new Bus();
   const clock = new ManualClock();
   const sent: Sent[] = [];
-  const store = { loadPublished: () => [], savePublished: () => {} } as unknown as Store;
   const dns = new DnsPublisher({
-    config,
+    settings: dnsPublishSettingsOf(config),
     updater: {
       method: 'rfc2136',
       update: (request) =>
@@ -42,6 +44,7 @@ function setup({
     recordEvent: () => {},
     lookup: () => undefined,
   });
+  await dns.start();
   const beat = (host: string, addr: string, ip6: string | null = null) =>
     bus.emit('heartbeat', {
       host,
@@ -72,7 +75,7 @@ const A = (address: string | null) => ({ type: 'A', address });
 
 describe('DnsPublisher: the newest address always wins', () => {
   it('a move and a move back while the move is in flight ends at the address moved back to', async () => {
-    const { dns, sent, beat, answer } = setup();
+    const { dns, sent, beat, answer } = await setup();
     beat('web1', '198.51.100.7');
     await answer();
     expect(dns.status('web1')?.published.A).toBe('198.51.100.7');
@@ -90,7 +93,7 @@ describe('DnsPublisher: the newest address always wins', () => {
   });
 
   it('a heartbeat that repeats the address already on its way sends nothing more', async () => {
-    const { sent, beat, answer } = setup();
+    const { sent, beat, answer } = await setup();
     beat('web1', '198.51.100.7');
     await answer();
     beat('web1', '198.51.100.9');
@@ -101,7 +104,7 @@ describe('DnsPublisher: the newest address always wins', () => {
   });
 
   it('a move back of one family keeps the other family that is still queued', async () => {
-    const { dns, beat, answer } = setup();
+    const { dns, beat, answer } = await setup();
     beat('web1', '198.51.100.7', '2001:db8::7');
     await answer();
     // web2's update keeps the zone busy, so web1's move waits in the queue rather than in flight.
@@ -114,7 +117,9 @@ describe('DnsPublisher: the newest address always wins', () => {
   });
 
   it('with on_down: delete, a host that comes back while its delete is in flight ends with its records', async () => {
-    const { dns, sent, beat, goesDown, answer } = setup({ dns: '{allow_unsigned: true, on_down: delete}' });
+    const { dns, sent, beat, goesDown, answer } = await setup({
+      dns: '{allow_unsigned: true, on_down: delete}',
+    });
     beat('web1', '198.51.100.7');
     await answer();
 
@@ -128,7 +133,9 @@ describe('DnsPublisher: the newest address always wins', () => {
   });
 
   it('with on_down: delete, a host that goes down while its first address is in flight ends with none', async () => {
-    const { dns, sent, beat, goesDown, answer } = setup({ dns: '{allow_unsigned: true, on_down: delete}' });
+    const { dns, sent, beat, goesDown, answer } = await setup({
+      dns: '{allow_unsigned: true, on_down: delete}',
+    });
     beat('web1', '198.51.100.7');
     goesDown('web1');
     await answer();
@@ -141,7 +148,7 @@ describe('DnsPublisher: the newest address always wins', () => {
 
 describe('DnsPublisher: dyndomains written as absolute names', () => {
   it('publishes full and bare host names inside a dyndomain written with a trailing dot', async () => {
-    const { sent, beat, answer } = setup({
+    const { sent, beat, answer } = await setup({
       dyndomains: '[Dyn.Example.]',
       dns: '{allow_unsigned: true, zone: example.}',
     });
@@ -158,14 +165,61 @@ describe('DnsPublisher: dyndomains written as absolute names', () => {
     });
   });
 
-  it('says at debug level, once, why a host outside the dyndomains is not published', () => {
+  it('says at debug level, once, why a host outside the dyndomains is not published', async () => {
     const debug = vi.fn();
     const log = { debug, warn: vi.fn(), error: vi.fn() } as unknown as Logger;
-    const { sent, beat } = setup({ log });
+    const { sent, beat } = await setup({ log });
     beat('web1.elsewhere.example', '198.51.100.7');
     beat('web1.elsewhere.example', '198.51.100.7');
     expect(sent).toHaveLength(0);
     expect(debug).toHaveBeenCalledOnce();
     expect(debug.mock.calls[0]?.[1]).toMatch(/web1\.elsewhere\.example.*outside the dyndomains/);
+  });
+});
+
+describe('DnsPublisher: what was published is kept in the store', () => {
+  it('reads it at start, so a restart re-sends nothing that is fresh', async () => {
+    const kept: PublishedRecords = {
+      host: 'web1',
+      name: 'web1.dyn.example',
+      A: '198.51.100.7',
+      AAAA: null,
+      // An hour ago: fresher than `refresh` (a day).
+      lastSuccess: Date.UTC(2026, 10, 25, 11, 0, 0),
+      lastError: null,
+      lastErrorAt: null,
+    };
+    const { dns, sent, beat } = await setup({ store: { load: async () => [kept], save: async () => {} } });
+    expect(dns.status('web1')?.published.A).toBe('198.51.100.7');
+    beat('web1', '198.51.100.7');
+    expect(sent).toHaveLength(0);
+  });
+
+  it('keeps publishing when the store refuses a save, logs it, and saves it again with the next one', async () => {
+    const error = vi.fn();
+    const log = { debug: vi.fn(), warn: vi.fn(), error } as unknown as Logger;
+    const saved: PublishedRecords[] = [];
+    let failing = true;
+    const store: DnsStore = {
+      load: async () => [],
+      save: async (records) => {
+        if (failing) throw new Error('disk full');
+        saved.push(records);
+      },
+    };
+    const { dns, sent, beat, answer } = await setup({ log, store });
+    beat('web1', '198.51.100.7');
+    await answer();
+    await vi.waitFor(() => expect(error).toHaveBeenCalledOnce());
+    expect(error.mock.calls[0]?.[1]).toMatch(/cannot store what was published in DNS; will retry/);
+    expect(dns.status('web1')?.published.A).toBe('198.51.100.7');
+
+    failing = false;
+    beat('web2', '198.51.100.8');
+    expect(sent).toHaveLength(1);
+    await answer();
+    await vi.waitFor(() => expect(saved.map((records) => records.host).sort()).toEqual(['web1', 'web2']));
+    expect(saved.find((records) => records.host === 'web1')?.A).toBe('198.51.100.7');
+    await dns.close();
   });
 });

@@ -115,7 +115,7 @@ describe('Healthchecks.io clients, unchanged but for the host in the URL', () =>
       `${base}/0?rid=${rid}`,
     );
     expect(finished.stdout).toBe('OK');
-    expect(hbd.daemon.monitor.currentRun(hbd.daemon.monitor.table.find('backup'))).toBeUndefined();
+    expect(hbd.daemon.monitor.currentRun('backup')).toBeUndefined();
     expect(await host('backup')).toMatchObject({ state: 'up', status: 'ok', msg: 'all 3 volumes copied' });
     await curl('-fsS', '-m', '10', `${base}/start`);
     expect(
@@ -274,6 +274,54 @@ describe('Uptime Kuma push clients', () => {
     expect(status).toBe(404);
     expect(JSON.parse(body)).toEqual({ ok: false, msg: 'Monitor not found or not active.' });
     expect(body).not.toContain('NoSuchPushToken123');
+  });
+});
+
+describe('Consul TTL check clients', () => {
+  it('curl -X PUT …/v1/agent/check/{pass,warn,fail}/HOST with X-Consul-Token: 200, empty; ?note= is the message', async () => {
+    hbd = await startTestDaemon(PUSH);
+    const consul = (path: string, ...args: string[]) =>
+      curlStatus('-X', 'PUT', '-H', `X-Consul-Token: ${BACKUP}`, ...args, hbd!.url(path));
+    expect(await consul('/v1/agent/check/pass/backup')).toEqual({ status: 200, body: '' });
+    expect(await host('backup')).toMatchObject({ state: 'up', status: 'ok', interval: 86_400 });
+    expect(await consul('/v1/agent/check/warn/backup?note=disk%2091%25%20full')).toEqual({
+      status: 200,
+      body: '',
+    });
+    expect(await host('backup')).toMatchObject({ status: 'warn', msg: 'disk 91% full' });
+    expect(await consul('/v1/agent/check/fail/backup')).toEqual({ status: 200, body: '' });
+    expect(await host('backup')).toMatchObject({ status: 'fail', msg: null });
+  });
+
+  it('curl -X PUT --data \'{"Status":…,"Output":…}\' …/v1/agent/check/update/HOST?token=…', async () => {
+    hbd = await startTestDaemon(PUSH);
+    const url = hbd.url(`/v1/agent/check/update/backup?token=${BACKUP}`);
+    const body = JSON.stringify({ Status: 'warning', Output: 'replication lag 40 s\n' });
+    expect(await curlStatus('-X', 'PUT', '--data', body, url)).toEqual({ status: 200, body: '' });
+    expect(await host('backup')).toMatchObject({ status: 'warn', msg: 'replication lag 40 s' });
+    const bad = await curlStatus('-X', 'PUT', '--data', '{"Status":"maintenance"}', url);
+    expect(bad).toEqual({ status: 400, body: "Invalid check status: 'maintenance'" });
+  });
+
+  it("answers Consul's 403 and 404, never repeating a token, and needs no API login", async () => {
+    const admin = await hashPassword('a password long enough', { log2N: 15, r: 8, p: 1 });
+    hbd = await startTestDaemon({
+      ...PUSH,
+      auth_users: { alice: { password: admin, role: 'admin' } },
+      read_access: 'login',
+    });
+    const put = (path: string, token: string) =>
+      curlStatus('-X', 'PUT', '-H', `X-Consul-Token: ${token}`, hbd!.url(path));
+    expect(await put('/v1/agent/check/pass/backup', UNKNOWN)).toEqual({ status: 403, body: 'ACL not found' });
+    expect(await put('/v1/agent/check/pass/backup', NIGHTLY)).toEqual({
+      status: 403,
+      body: 'Permission denied',
+    });
+    const unknown = await put(`/v1/agent/check/pass/${UNKNOWN}`, PING_KEY);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).not.toContain(UNKNOWN);
+    expect(await put('/v1/agent/check/pass/Backup', PING_KEY)).toEqual({ status: 200, body: '' });
+    expect(hbd.daemon.push.stats).toMatchObject({ applied: 1, unknown: 3 });
   });
 });
 

@@ -7,8 +7,8 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
-import type { Clock } from '../../src/lib/clock.js';
 import { type RunningDaemon, startDaemon } from '../../src/daemon/start.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 export interface TestDaemon {
   daemon: RunningDaemon;

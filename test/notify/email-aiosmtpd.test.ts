@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EmailOptions } from '../../src/notify/email.js';
-import createEmail, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/email.js';
+import emailChannel, { EMAIL_CHANNEL, messageIdFor } from '../../src/notify/channels/email.js';
 import type { Notifier } from '../../src/notify/types.js';
 import { type RunningSmtp, startAiosmtpd } from '../helpers/aiosmtpd.js';
 import { failure } from '../helpers/notify-failure.js';
 import { sampleNotification } from '../helpers/sample-notification.js';
+import { notifierFrom } from './notifier-contract.js';
 
 // The unit tests talk to an SMTP server embedded in the test process, written by the same people as
 // the client; these deliver to a separate implementation, so both ends cannot share a misreading.
@@ -29,12 +29,12 @@ async function aiosmtpd(options: Parameters<typeof startAiosmtpd>[0] = {}): Prom
   return server;
 }
 
-function email(server: RunningSmtp, overrides: Partial<EmailOptions> = {}): Notifier {
-  const notifier = createEmail({
+function email(server: RunningSmtp, overrides: Record<string, unknown> = {}): Notifier {
+  const notifier = notifierFrom(emailChannel, {
     smtp: server.url,
     from: 'hbd <hbd@example.org>',
     to: ['ops@example.org', 'Oncall <oncall@example.net>'],
-    timeout_ms: 5_000,
+    timeout: 5,
     ...overrides,
   });
   notifiers.push(notifier);

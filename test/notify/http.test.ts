@@ -7,7 +7,7 @@ import {
   postJson,
   postText,
   request,
-} from '../../src/notify/http.js';
+} from '../../src/notify/channels/http.js';
 import { failure } from '../helpers/notify-failure.js';
 import { type Standin, startHttpStandin } from '../helpers/standins/webhook.js';
 

@@ -38,6 +38,7 @@ testNotifier(mattermost, {
   serverErrorStatus: 503,
   rateLimitRetryAfterMs: 7_000,
   badCredentials: /Invalid webhook/,
+  badCredentialsStatus: 400,
 });
 
 describe('mattermost', () => {

@@ -55,6 +55,8 @@ export interface StandInSpec {
   rateLimitRetryAfterMs: number | undefined;
   /** The provider's own words for wrong credentials. */
   badCredentials: RegExp;
+  /** The status that refusal carries (HTTP 401, SMTP 535); undefined where it has none. */
+  badCredentialsStatus: number | undefined;
 }
 
 /** A timeout short enough to keep the suite quick, long enough for a loaded machine's first answer. */
@@ -134,7 +136,11 @@ export function testNotifier<Schema extends z.ZodType>(
     it('wrong credentials are final, say so, and are not shown', async () => {
       const section = standIn.section({ wrongCredentials: true });
       const error = await failure(build({ wrongCredentials: true }).send(sampleNotification()));
-      expect(error).toMatchObject({ channel: channel.name, retryable: false });
+      expect(error).toMatchObject({
+        channel: channel.name,
+        retryable: false,
+        status: spec.badCredentialsStatus,
+      });
       expect(error.message).toMatch(spec.badCredentials);
       for (const key of channel.secretKeys) {
         const value = section[key];

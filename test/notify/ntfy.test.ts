@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import ntfy, { clipBytes, encodeHeader, ntfyPriority, ntfyTags, splitTopicUrl } from '../../src/notify/channels/ntfy.js';
+import ntfy, {
+  clipBytes,
+  encodeHeader,
+  ntfyPriority,
+  ntfyTags,
+  splitTopicUrl,
+} from '../../src/notify/channels/ntfy.js';
 import { failure } from '../helpers/notify-failure.js';
 import { pushNotification } from '../helpers/sample-notification.js';
 import { type NtfyRequest, STANDIN_NTFY_TOPIC, startNtfyStandin } from '../helpers/standins/ntfy.js';
@@ -34,6 +40,7 @@ testNotifier(ntfy, {
   serverErrorStatus: 503,
   rateLimitRetryAfterMs: 7_000,
   badCredentials: /unauthorized/,
+  badCredentialsStatus: 401,
 });
 
 describe('ntfy', () => {

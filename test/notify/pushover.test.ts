@@ -38,6 +38,7 @@ testNotifier(pushover, {
   serverErrorStatus: 503,
   rateLimitRetryAfterMs: 7_000,
   badCredentials: /application token is invalid/,
+  badCredentialsStatus: 400,
 });
 
 function notification(overrides: Partial<Notification> = {}): Notification {

@@ -41,6 +41,7 @@ testNotifier(signalChannel, {
   serverErrorStatus: 503,
   rateLimitRetryAfterMs: 7_000,
   badCredentials: /account does not exist/,
+  badCredentialsStatus: undefined,
 });
 
 let standin: SignalStandin;
@@ -155,7 +156,6 @@ describe('signal notifier (signal-cli JSON-RPC)', () => {
     standin.behave({ kind: 'rpc-error', code: -32603, message: 'Command execution failed' });
     expect((await failure(signal().send(notification()))).retryable).toBe(true);
   });
-
 });
 
 describe('signal notifier (signal-cli-rest-api)', () => {

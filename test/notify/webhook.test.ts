@@ -35,6 +35,7 @@ testNotifier(webhook, {
   serverErrorStatus: 503,
   rateLimitRetryAfterMs: 7_000,
   badCredentials: /bad signature/,
+  badCredentialsStatus: 401,
 });
 
 function notification(overrides: Partial<Notification> = {}): Notification {

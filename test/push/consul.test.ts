@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pingTargetOf, pushOptionsOf } from '../../src/daemon/push-settings.js';
+import { pushOptionsOf } from '../../src/daemon/push-settings.js';
 import { withPingFastPath } from '../../src/http/ping-fast-path.js';
 import { pushRoutes } from '../../src/http/push-routes.js';
 import { PushPings } from '../../src/push/ping.js';
@@ -21,7 +21,7 @@ function setup(keys: Record<string, string> = {}) {
   const { table, monitor, sink } = monitorHarness();
   const pings = new PushPings({
     hosts: new HostView(table, monitor),
-    monitor: pingTargetOf(monitor),
+    monitor,
     options: pushOptionsOf({
       push: { backup: { token: BACKUP }, web: { token: WEB } },
       push_ping_key: PING_KEY,
@@ -57,9 +57,15 @@ describe('Consul TTL checks: /v1/agent/check/{pass,warn,fail}/{id}', () => {
     expect(pass).toMatchObject({ status: 200, text: '' });
     expect(pass.headers.get('content-type')).toBeNull();
     expect(host('backup')).toMatchObject({ state: 'up', status: 'ok', msg: null, signed: false });
-    expect(await send('/v1/agent/check/warn/backup', withToken(BACKUP))).toMatchObject({ status: 200, text: '' });
+    expect(await send('/v1/agent/check/warn/backup', withToken(BACKUP))).toMatchObject({
+      status: 200,
+      text: '',
+    });
     expect(host('backup')?.status).toBe('warn');
-    expect(await send('/v1/agent/check/fail/backup', withToken(BACKUP))).toMatchObject({ status: 200, text: '' });
+    expect(await send('/v1/agent/check/fail/backup', withToken(BACKUP))).toMatchObject({
+      status: 200,
+      text: '',
+    });
     expect(host('backup')?.status).toBe('fail');
     await send('/v1/agent/check/pass/backup', withToken(BACKUP));
     expect(host('backup')?.status).toBe('ok');
@@ -67,9 +73,16 @@ describe('Consul TTL checks: /v1/agent/check/{pass,warn,fail}/{id}', () => {
 
   it('make ?note= the message, its final newline dropped; no note clears it', async () => {
     const { send, host, sink } = setup();
-    await send(`/v1/agent/check/warn/backup?note=${encodeURIComponent('disk 91% full\n')}`, withToken(BACKUP));
+    await send(
+      `/v1/agent/check/warn/backup?note=${encodeURIComponent('disk 91% full\n')}`,
+      withToken(BACKUP),
+    );
     expect(host('backup')).toMatchObject({ status: 'warn', msg: 'disk 91% full' });
-    expect(sink.events.at(-1)).toMatchObject({ kind: 'status', to: 'warn', reason: 'reported: disk 91% full' });
+    expect(sink.events.at(-1)).toMatchObject({
+      kind: 'status',
+      to: 'warn',
+      reason: 'reported: disk 91% full',
+    });
     await send('/v1/agent/check/pass/backup', withToken(BACKUP));
     expect(host('backup')?.msg).toBeNull();
   });
@@ -78,9 +91,9 @@ describe('Consul TTL checks: /v1/agent/check/{pass,warn,fail}/{id}', () => {
     const { send, host } = setup();
     expect((await send(`/v1/agent/check/pass/backup?token=${BACKUP}`)).status).toBe(200);
     expect((await send('/v1/agent/check/pass/web', withToken(WEB))).status).toBe(200);
-    expect((await send('/v1/agent/check/fail/web', { headers: { Authorization: `Bearer ${WEB}` } })).status).toBe(
-      200,
-    );
+    expect(
+      (await send('/v1/agent/check/fail/web', { headers: { Authorization: `Bearer ${WEB}` } })).status,
+    ).toBe(200);
     expect(host('web')?.status).toBe('fail');
     // As Consul reads them: a token in the query wins over the header.
     expect((await send(`/v1/agent/check/pass/web?token=${BACKUP}`, withToken(WEB))).status).toBe(403);
@@ -103,14 +116,17 @@ describe('Consul TTL checks: /v1/agent/check/{pass,warn,fail}/{id}', () => {
 
   it('refuse a bad token with 403 "ACL not found", another host\'s token and none with 403 "Permission denied"', async () => {
     const { send, host, pings } = setup();
-    expect(await send('/v1/agent/check/pass/backup', withToken('0f6e7c4e-53a1-4c2e-9d11-7b1a6e0c9f20'))).toMatchObject(
-      { status: 403, text: 'ACL not found' },
-    );
+    expect(
+      await send('/v1/agent/check/pass/backup', withToken('0f6e7c4e-53a1-4c2e-9d11-7b1a6e0c9f20')),
+    ).toMatchObject({ status: 403, text: 'ACL not found' });
     expect(await send('/v1/agent/check/pass/backup', withToken(WEB))).toMatchObject({
       status: 403,
       text: 'Permission denied',
     });
-    expect(await send('/v1/agent/check/pass/backup')).toMatchObject({ status: 403, text: 'Permission denied' });
+    expect(await send('/v1/agent/check/pass/backup')).toMatchObject({
+      status: 403,
+      text: 'Permission denied',
+    });
     // A host's token names that host alone: any other id is refused, known to hbd or not.
     expect((await send('/v1/agent/check/pass/nowhere', withToken(BACKUP))).status).toBe(403);
     expect(host('backup')).toBeUndefined();
@@ -143,9 +159,9 @@ describe('Consul TTL checks: /v1/agent/check/{pass,warn,fail}/{id}', () => {
 describe('Consul TTL checks: PUT /v1/agent/check/update/{id}', () => {
   it('take {"Status","Output"}: passing, warning, critical; Output is the message', async () => {
     const { send, host } = setup();
-    expect(await send('/v1/agent/check/update/backup', update({ Status: 'passing', Output: 'all good\n' }))).toEqual(
-      expect.objectContaining({ status: 200, text: '' }),
-    );
+    expect(
+      await send('/v1/agent/check/update/backup', update({ Status: 'passing', Output: 'all good\n' })),
+    ).toEqual(expect.objectContaining({ status: 200, text: '' }));
     expect(host('backup')).toMatchObject({ status: 'ok', msg: 'all good' });
     await send('/v1/agent/check/update/backup', update({ Status: 'warning', Output: 'slow' }));
     expect(host('backup')).toMatchObject({ status: 'warn', msg: 'slow' });
@@ -184,9 +200,9 @@ describe('Consul TTL checks: PUT /v1/agent/check/update/{id}', () => {
     expect(await send('/v1/agent/check/update/backup', update('nope', 'not-a-known-token'))).toMatchObject({
       status: 400,
     });
-    expect(await send('/v1/agent/check/update/backup', update({ Status: 'passing' }, 'not-a-known-token'))).toMatchObject(
-      { status: 403, text: 'ACL not found' },
-    );
+    expect(
+      await send('/v1/agent/check/update/backup', update({ Status: 'passing' }, 'not-a-known-token')),
+    ).toMatchObject({ status: 403, text: 'ACL not found' });
     const huge = JSON.stringify({ Status: 'passing', Output: 'x'.repeat(CONSUL_BODY_LIMIT_BYTES) });
     expect(await send('/v1/agent/check/update/backup', update(huge))).toMatchObject({ status: 413 });
     expect(host('backup')).toBeUndefined();
@@ -210,19 +226,23 @@ describe('Consul TTL checks over a real socket, through the fast path', () => {
     await once(server, 'listening');
     close = () => server.close();
     const { port } = server.address() as AddressInfo;
-    const answer = await new Promise<{ status: number; length: string | undefined; body: string }>((resolve, reject) => {
-      const req = httpRequest(
-        { host: '127.0.0.1', port, method: 'PUT', path: `/v1/agent/check/warn/backup?note=hot` },
-        (res) => {
-          let body = '';
-          res.on('data', (chunk) => (body += chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, length: res.headers['content-length'], body }));
-        },
-      );
-      req.on('error', reject);
-      req.setHeader('X-Consul-Token', BACKUP);
-      req.end();
-    });
+    const answer = await new Promise<{ status: number; length: string | undefined; body: string }>(
+      (resolve, reject) => {
+        const req = httpRequest(
+          { host: '127.0.0.1', port, method: 'PUT', path: `/v1/agent/check/warn/backup?note=hot` },
+          (res) => {
+            let body = '';
+            res.on('data', (chunk) => (body += chunk));
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, length: res.headers['content-length'], body }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.setHeader('X-Consul-Token', BACKUP);
+        req.end();
+      },
+    );
     expect(answer).toEqual({ status: 200, length: '0', body: '' });
     expect(host('backup')).toMatchObject({ status: 'warn', msg: 'hot', addr: '127.0.0.1' });
   });

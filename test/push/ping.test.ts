@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
-import { pingTargetOf, pushOptionsOf } from '../../src/daemon/push-settings.js';
+import { pushOptionsOf } from '../../src/daemon/push-settings.js';
 import { FAIL, type Ping, PushPings, SUCCESS, WARN } from '../../src/push/ping.js';
 import { signalOf } from '../../src/push/protocols/healthchecks.js';
 import { withPushTiming } from '../../src/push/tokens.js';
@@ -26,7 +26,7 @@ function setup(overrides: Partial<PushPingsConfig> = {}) {
   });
   const pings = new PushPings({
     hosts: new HostView(table, monitor),
-    monitor: pingTargetOf(monitor),
+    monitor,
     options: pushOptionsOf(config),
   });
   const ping = (signal: Ping['signal'], extra: Partial<Ping> = {}) =>
@@ -93,7 +93,7 @@ describe('PushPings: a ping is a heartbeat that came over HTTP', () => {
   });
 
   it('a warning reports warn: up and on time, with an event for the status and the message', () => {
-    const { ping, record, sink, monitor, table } = setup();
+    const { ping, record, sink, monitor } = setup();
     ping(SUCCESS);
     ping(WARN, { msg: 'disk 91% full' });
     expect(record()).toMatchObject({ state: 'up', status: 'warn', msg: 'disk 91% full' });
@@ -101,7 +101,7 @@ describe('PushPings: a ping is a heartbeat that came over HTTP', () => {
     // A warning is a finish: it ends the open run, as a success without a run id does.
     ping({ kind: 'start' });
     ping(WARN);
-    expect(monitor.currentRun(table.find('backup'))).toBeUndefined();
+    expect(monitor.currentRun('backup')).toBeUndefined();
     ping(SUCCESS);
     expect(record().status).toBe('ok');
   });
@@ -159,38 +159,37 @@ describe('PushPings: runs', () => {
 
   it('a finish ends the run: success, failure or exit code', () => {
     for (const finish of [SUCCESS, FAIL, { kind: 'fail' as const, exitCode: 2 }]) {
-      const { ping, wait, monitor, table } = setup();
+      const { ping, wait, monitor } = setup();
       ping({ kind: 'start' });
       wait(10);
       ping(finish);
-      expect(monitor.currentRun(table.find('backup'))).toBeUndefined();
+      expect(monitor.currentRun('backup')).toBeUndefined();
     }
   });
 
   it('pairs starts and finishes by run id as Healthchecks.io does', () => {
-    const { ping, monitor, table } = setup();
-    const slot = () => table.find('backup');
+    const { ping, monitor } = setup();
     ping({ kind: 'start' }, { runId: RUN_A });
     // A success of another run leaves this one running…
     ping(SUCCESS, { runId: RUN_B });
-    expect(monitor.currentRun(slot())?.id).toBe(RUN_A);
+    expect(monitor.currentRun('backup')?.id).toBe(RUN_A);
     // …its own success ends it…
     ping(SUCCESS, { runId: RUN_A });
-    expect(monitor.currentRun(slot())).toBeUndefined();
+    expect(monitor.currentRun('backup')).toBeUndefined();
     // …as do a failure of any run, and a success that names none.
     ping({ kind: 'start' }, { runId: RUN_A });
     ping(FAIL, { runId: RUN_B });
-    expect(monitor.currentRun(slot())).toBeUndefined();
+    expect(monitor.currentRun('backup')).toBeUndefined();
     ping({ kind: 'start' }, { runId: RUN_A });
     ping(SUCCESS);
-    expect(monitor.currentRun(slot())).toBeUndefined();
+    expect(monitor.currentRun('backup')).toBeUndefined();
   });
 
   it('a log leaves an open run alone', () => {
-    const { ping, monitor, table } = setup();
+    const { ping, monitor } = setup();
     ping({ kind: 'start' });
     ping({ kind: 'log' }, { msg: 'halfway' });
-    expect(monitor.currentRun(table.find('backup'))).toBeDefined();
+    expect(monitor.currentRun('backup')).toBeDefined();
   });
 });
 

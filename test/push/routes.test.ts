@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
+import { pushOptionsOf } from '../../src/daemon/push-settings.js';
 import { pushRoutes } from '../../src/http/push-routes.js';
 import { PING_BODY_LIMIT_BYTES } from '../../src/push/body.js';
-import { pingTargetOf, pushOptionsOf } from '../../src/daemon/push-settings.js';
 import { PushPings } from '../../src/push/ping.js';
 import { HostView } from '../../src/state/host-view.js';
 import { monitorHarness } from '../helpers/monitor-harness.js';
@@ -16,7 +16,7 @@ function setup() {
   const { table, monitor } = monitorHarness();
   const pings = new PushPings({
     hosts: new HostView(table, monitor),
-    monitor: pingTargetOf(monitor),
+    monitor,
     options: pushOptionsOf({
       push: { backup: { token: UUID }, nightly: { token: KUMA } },
       push_ping_key: PING_KEY,
@@ -57,11 +57,11 @@ describe('Healthchecks.io-style pings', () => {
   });
 
   it('take the suffixes /start, /fail, /log and /{exit-code}', async () => {
-    const { send, host, monitor, table } = setup();
+    const { send, host, monitor } = setup();
     expect((await send(`/ping/${UUID}/start`)).text).toBe('OK');
-    expect(monitor.currentRun(table.find('backup'))).toBeDefined();
+    expect(monitor.currentRun('backup')).toBeDefined();
     expect((await send(`/${UUID}/0`)).status).toBe(200);
-    expect(monitor.currentRun(table.find('backup'))).toBeUndefined();
+    expect(monitor.currentRun('backup')).toBeUndefined();
     await send(`/ping/${UUID}/log`, { method: 'POST', body: 'step 2' });
     expect(host('backup')).toMatchObject({ status: 'ok', msg: 'step 2' });
     await send(`/ping/${UUID}/fail`);

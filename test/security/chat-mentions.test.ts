@@ -6,7 +6,7 @@
  */
 import dgram from 'node:dgram';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { inertChatText, MENTION_BREAK } from '../../src/notify/chat-text.js';
+import { inertChatText, MENTION_BREAK } from '../../src/notify/channels/chat-text.js';
 import { encodeHeartbeat, type HeartbeatInput } from '../../src/protocol/encode.js';
 import { eventually, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import {

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLog } from '../../src/lib/log.js';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
-import { sqliteStore } from '../store/helpers.js';
 import { eventually, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
+import { sqliteStore } from '../store/helpers.js';
 
 let hbd: TestDaemon | undefined;
 let umask: number;

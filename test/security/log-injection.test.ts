@@ -12,9 +12,9 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { formatTable } from '../../src/cli/table.js';
 import { parseConfig } from '../../src/config/load.js';
+import { type RunningDaemon, startDaemon } from '../../src/daemon/start.js';
 import { createLog, type LogOptions } from '../../src/lib/log.js';
 import { inertLine } from '../../src/lib/log-inert.js';
-import { type RunningDaemon, startDaemon } from '../../src/daemon/start.js';
 import { encodeHeartbeat, type HeartbeatInput } from '../../src/protocol/encode.js';
 import { eventually } from '../helpers/daemon.js';
 import {

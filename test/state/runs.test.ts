@@ -10,11 +10,11 @@ const setup = (timing: TimingPolicy = daily) => monitorHarness({ timing });
 
 describe('Monitor: runs (a job that said it started must finish within its grace)', () => {
   it('a run that does not finish within its grace makes the host down, and says when it started', () => {
-    const { monitor, sink, wait, slotOf, stateOf, clock } = setup();
+    const { monitor, sink, wait, stateOf, clock } = setup();
     monitor.beat(hb('backup'), '192.0.2.7', false);
     wait(600);
     const startedAt = clock.wall();
-    monitor.startRun(slotOf('backup'));
+    monitor.startRun('backup');
     wait(3599);
     expect(stateOf('backup')).toBe('up');
     wait(2);
@@ -23,15 +23,15 @@ describe('Monitor: runs (a job that said it started must finish within its grace
     expect(sink.events.at(-1)?.reason).toBe(
       `run started at ${new Date(startedAt).toISOString()} and did not finish within its grace of 3600 s`,
     );
-    expect(monitor.currentRun(slotOf('backup'))).toBeUndefined();
+    expect(monitor.currentRun('backup')).toBeUndefined();
   });
 
   it('a run that finishes in time raises nothing, and the interval counts from the finish', () => {
-    const { monitor, sink, wait, slotOf, stateOf } = setup();
+    const { monitor, sink, wait, stateOf } = setup();
     monitor.beat(hb('backup'), '192.0.2.7', false);
-    monitor.startRun(slotOf('backup'));
+    monitor.startRun('backup');
     wait(3000);
-    monitor.endRun(slotOf('backup'));
+    monitor.endRun('backup');
     monitor.beat(hb('backup'), '192.0.2.7', false);
     wait(86_400);
     expect(stateOf('backup')).toBe('up');
@@ -43,12 +43,12 @@ describe('Monitor: runs (a job that said it started must finish within its grace
   });
 
   it('a later start replaces the run: the grace counts from the last start', () => {
-    const { monitor, wait, slotOf, stateOf } = setup();
+    const { monitor, wait, stateOf } = setup();
     monitor.beat(hb('backup'), '192.0.2.7', false);
-    monitor.startRun(slotOf('backup'), 'a');
+    monitor.startRun('backup', 'a');
     wait(3000);
-    monitor.startRun(slotOf('backup'), 'b');
-    expect(monitor.currentRun(slotOf('backup'))?.id).toBe('b');
+    monitor.startRun('backup', 'b');
+    expect(monitor.currentRun('backup')?.id).toBe('b');
     wait(3000);
     expect(stateOf('backup')).toBe('up');
     wait(601);
@@ -56,13 +56,13 @@ describe('Monitor: runs (a job that said it started must finish within its grace
   });
 
   it('the interval still applies while a run is open: whichever deadline comes first wins', () => {
-    const { monitor, sink, wait, slotOf, stateOf } = setup({
+    const { monitor, sink, wait, stateOf } = setup({
       interval: 60,
       grace: 3600,
       overrideFor: () => ({}),
     });
     monitor.beat(hb('job'), '192.0.2.7', false);
-    monitor.startRun(slotOf('job'));
+    monitor.startRun('job');
     wait(66);
     expect(stateOf('job')).toBe('late');
     wait(3600);
@@ -72,12 +72,12 @@ describe('Monitor: runs (a job that said it started must finish within its grace
   });
 
   it("uses the host's own grace (its config override)", () => {
-    const { monitor, wait, slotOf, stateOf } = setup({
+    const { monitor, wait, stateOf } = setup({
       ...daily,
       overrideFor: (name) => (name === 'quick' ? { grace: 30 } : {}),
     });
     monitor.beat(hb('quick'), '192.0.2.7', false);
-    monitor.startRun(slotOf('quick'));
+    monitor.startRun('quick');
     wait(29);
     expect(stateOf('quick')).toBe('up');
     wait(2);
@@ -85,7 +85,7 @@ describe('Monitor: runs (a job that said it started must finish within its grace
   });
 
   it('a host that is already down is left as it is: a start raises nothing more', () => {
-    const { monitor, sink, wait, slotOf, stateOf } = setup({
+    const { monitor, sink, wait, stateOf } = setup({
       interval: 10,
       grace: 10,
       overrideFor: () => ({}),
@@ -93,16 +93,16 @@ describe('Monitor: runs (a job that said it started must finish within its grace
     monitor.beat(hb('job'), '192.0.2.7', false);
     wait(30);
     expect(stateOf('job')).toBe('down');
-    monitor.startRun(slotOf('job'));
-    expect(monitor.currentRun(slotOf('job'))).toBeUndefined();
+    monitor.startRun('job');
+    expect(monitor.currentRun('job')).toBeUndefined();
     wait(100);
     expect(sink.transitions()).toEqual(['job ∅→up', 'job up→late', 'job late→down']);
   });
 
   it('a config reload keeps an open run and its deadline', () => {
-    const { monitor, wait, slotOf, stateOf } = setup();
+    const { monitor, wait, stateOf } = setup();
     monitor.beat(hb('backup'), '192.0.2.7', false);
-    monitor.startRun(slotOf('backup'));
+    monitor.startRun('backup');
     wait(1000);
     monitor.setTiming({ ...daily, interval: 7 * 86_400 });
     wait(2601);
@@ -110,14 +110,14 @@ describe('Monitor: runs (a job that said it started must finish within its grace
   });
 
   it('forgetting a host drops its run', () => {
-    const { monitor, wait, slotOf, table } = setup();
+    const { monitor, wait, table } = setup();
     monitor.beat(hb('backup'), '192.0.2.7', false);
-    monitor.startRun(slotOf('backup'));
+    monitor.startRun('backup');
     monitor.forget('backup', 'test');
     monitor.beat(hb('other'), '192.0.2.8', false);
     // The freed slot is taken by the next new host: the old run must not follow it.
     expect(table.find('other')).toBe(0);
-    expect(monitor.currentRun(0)).toBeUndefined();
+    expect(monitor.currentRun('other')).toBeUndefined();
     wait(4000);
     expect(table.getState(0)).toBe('up');
   });
@@ -130,7 +130,7 @@ describe('Monitor: note (a message that is not a heartbeat)', () => {
     const seen = clock.wall();
     wait(100);
     sink.changed.length = 0;
-    monitor.note(slotOf('backup'), 'copied 3 of 7 volumes');
+    monitor.note('backup', 'copied 3 of 7 volumes');
     const record = table.record(slotOf('backup'));
     expect(record).toMatchObject({
       state: 'up',
@@ -144,10 +144,10 @@ describe('Monitor: note (a message that is not a heartbeat)', () => {
   });
 
   it('stores nothing when the message is the same', () => {
-    const { monitor, sink, slotOf } = setup();
+    const { monitor, sink } = setup();
     monitor.beat(hb('backup', { msg: 'same' }), '192.0.2.7', false);
     sink.changed.length = 0;
-    monitor.note(slotOf('backup'), 'same');
+    monitor.note('backup', 'same');
     expect(sink.changed).toEqual([]);
   });
 });

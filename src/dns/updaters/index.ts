@@ -19,9 +19,22 @@ export function dnsUpdaterNamed(name: string): AnyDnsUpdater | undefined {
   return (DNS_UPDATERS as readonly AnyDnsUpdater[]).find((updater) => updater.name === name);
 }
 
-/** Every updater's keys of `dns:`, once each (updaters that share a key share its schema). */
-export function dnsUpdaterKeys(): z.ZodRawShape {
-  const shape: Record<string, z.ZodType> = {};
+type UnionToIntersection<U> = (U extends unknown ? (union: U) => void : never) extends (
+  intersection: infer I,
+) => void
+  ? I
+  : never;
+
+/** The keys of every updater, as one shape. */
+export type DnsUpdaterShape = UnionToIntersection<(typeof DNS_UPDATERS)[number]['schema']>;
+
+/**
+ * Every updater's keys of `dns:`, once each (updaters that share a key share its schema). The
+ * keys that are file paths take `filePath` instead, when given: the config's own path schema,
+ * which resolves `~` and paths relative to the config file, and gives the same output type.
+ */
+export function dnsUpdaterKeys(filePath?: z.core.$ZodType): DnsUpdaterShape {
+  const shape: Record<string, z.core.$ZodType> = {};
   for (const updater of DNS_UPDATERS as readonly AnyDnsUpdater[]) {
     for (const [key, schema] of Object.entries(updater.schema)) {
       const other = shape[key];
@@ -30,7 +43,8 @@ export function dnsUpdaterKeys(): z.ZodRawShape {
       shape[key] = schema;
     }
   }
-  return shape;
+  if (filePath) for (const key of DNS_FILE_KEYS) shape[key] = filePath;
+  return shape as DnsUpdaterShape;
 }
 
 /** Keys of `dns:` whose values are secrets, by any updater. */

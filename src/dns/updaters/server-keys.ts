@@ -74,7 +74,12 @@ function fromFile(options: ServerKeyOptions, file: string): TsigSource {
   }
   // dns.tsig_name, when given, picks the key out of the file; dns.tsig_algorithm is the file's.
   try {
-    return { kind: 'file', path: file, key: pickTsigKey(keys, file, options.tsig_name ?? undefined), keysInFile: keys.length };
+    return {
+      kind: 'file',
+      path: file,
+      key: pickTsigKey(keys, file, options.tsig_name ?? undefined),
+      keysInFile: keys.length,
+    };
   } catch (err) {
     throw new Error(`dns.tsig_name: ${(err as Error).message}`);
   }

@@ -41,7 +41,11 @@ export interface ChannelDefinition<
   create(options: z.output<Schema>, context: ChannelContext): Notifier;
 }
 
-export function defineChannel<const Name extends string, Schema extends z.ZodType, const Push extends boolean = false>(
+export function defineChannel<
+  const Name extends string,
+  Schema extends z.ZodType,
+  const Push extends boolean = false,
+>(
   definition: Omit<ChannelDefinition<Name, Schema, Push>, 'pushService'> & { pushService?: Push },
 ): ChannelDefinition<Name, Schema, Push> {
   return { ...definition, pushService: (definition.pushService ?? false) as Push };

@@ -38,7 +38,11 @@ const schema = z.object(
   {
     // Credentials may hold reserved characters, percent-encoded in the URL.
     smtp: z.url({ protocol: /^smtps?$/, error: SMTP_URL, abort: true }).regex(WITH_HOST, SMTP_URL),
-    from: text('the sender address', MAILBOX, 'the sender address, hbd@example.org or "hbd <hbd@example.org>"'),
+    from: text(
+      'the sender address',
+      MAILBOX,
+      'the sender address, hbd@example.org or "hbd <hbd@example.org>"',
+    ),
     to: z
       .array(text('an email address', MAILBOX), 'expected a list of email addresses')
       .min(1, 'expected a list of at least one email address'),

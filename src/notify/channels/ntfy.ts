@@ -21,7 +21,9 @@ const schema = z.object(
   {
     // The topic (1 to 64 letters, digits, - and _) is the last path segment; anything before it is
     // the server, which may sit under a path. No query or fragment: the server is a base URL.
-    url: z.url({ protocol: /^https?$/, error: NTFY_URL, abort: true }).regex(/^[^?#]*\/[-_A-Za-z0-9]{1,64}\/?$/, NTFY_URL),
+    url: z
+      .url({ protocol: /^https?$/, error: NTFY_URL, abort: true })
+      .regex(/^[^?#]*\/[-_A-Za-z0-9]{1,64}\/?$/, NTFY_URL),
     // Sent as Authorization: Bearer.
     token: optionalText('an access token', /^[\x21-\x7e]+$/, 'an access token without spaces'),
     timeout: timeout(10),

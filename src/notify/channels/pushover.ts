@@ -29,7 +29,11 @@ const PRIORITY = 'expected null or an integer from -2 to 2';
 const schema = z
   .object(
     {
-      token: text('the application API token', KEY, 'the 30-character application API token (letters and digits)'),
+      token: text(
+        'the application API token',
+        KEY,
+        'the 30-character application API token (letters and digits)',
+      ),
       user: text('the user or group key', KEY, 'the 30-character user or group key (letters and digits)'),
       // For every message that is not a "down".
       priority: intRange(-2, 2).default(0),
@@ -37,7 +41,10 @@ const schema = z
       down_priority: z.int(PRIORITY).min(-2, PRIORITY).max(2, PRIORITY).nullable().default(null),
       sound: optionalText('a sound name such as pushover or siren', SOUND),
       // null: all of the user's devices.
-      device: optionalText('device names (up to 25 letters, digits, _ or - each), separated by commas', DEVICE),
+      device: optionalText(
+        'device names (up to 25 letters, digits, _ or - each), separated by commas',
+        DEVICE,
+      ),
       // Seconds between emergency repeats, and how long they go on for.
       retry: intAtLeast(PUSHOVER_MIN_RETRY).default(60),
       expire: intRange(1, PUSHOVER_MAX_EXPIRE).default(3600),

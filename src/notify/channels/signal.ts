@@ -30,7 +30,10 @@ const schema = z
       // E.164: +4915112345678.
       account: text('the sending account, +<country code><number>', E164),
       recipients: z
-        .array(text('a phone number', E164, 'a phone number, +<country code><number>'), 'expected null or a list of phone numbers')
+        .array(
+          text('a phone number', E164, 'a phone number, +<country code><number>'),
+          'expected null or a list of phone numbers',
+        )
         .min(1, 'expected null or a list of at least one phone number')
         .nullable()
         .default(null),

@@ -65,7 +65,11 @@ const schema = z.object(
   {
     url: httpUrl('an http(s) URL'),
     // Signs every body so the receiver can tell it came from this hbd.
-    secret: optionalText('a secret', LONG, 'a secret of at least 16 characters (a short one is easy to guess)'),
+    secret: optionalText(
+      'a secret',
+      LONG,
+      'a secret of at least 16 characters (a short one is easy to guess)',
+    ),
     // Extra headers, e.g. Authorization for a receiver behind a gateway.
     headers: z
       .record(

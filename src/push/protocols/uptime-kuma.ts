@@ -31,7 +31,13 @@ export const uptimeKuma = definePushProtocol({
         // As Uptime Kuma reads it: anything but `up` (or nothing) is down.
         const signal = status === undefined || status === '' || status === 'up' ? SUCCESS : FAIL;
         const msg = c.req.query('msg');
-        pings.apply({ host, signal, msg: msg === '' ? undefined : msg, addr: clientAddress(c), runId: undefined });
+        pings.apply({
+          host,
+          signal,
+          msg: msg === '' ? undefined : msg,
+          addr: clientAddress(c),
+          runId: undefined,
+        });
         return c.json({ ok: true });
       },
     },
