@@ -31,3 +31,12 @@ export type HostTiming = Pick<
   HostRecord,
   'name' | 'lastSeen' | 'lastTs' | 'lastSeq' | 'every' | 'received' | 'lost' | 'signed'
 >;
+
+/**
+ * The established hosts that are expected to beat (not `left`): all of them, and those whose
+ * heartbeats are signed with a configured key.
+ */
+export interface EstablishedHosts {
+  all: number;
+  signed: number;
+}

@@ -1,6 +1,6 @@
 import type { Logger } from '../lib/log.js';
 import type { HostEvent } from '../model/events.js';
-import type { HostRecord } from '../model/host.js';
+import type { EstablishedHosts, HostRecord } from '../model/host.js';
 import type { Notification } from '../model/notification.js';
 import type { AnnouncedHost, NewMessage, OutboxMessage, Trigger } from '../model/outbox.js';
 import type { OutboxStore } from '../store/outbox-store.js';
@@ -11,7 +11,6 @@ import { decideGroup } from './decide-group.js';
 import { FlapDetector } from './flapping.js';
 import { type Group, PendingGroups } from './groups.js';
 import { ProblemHolds } from './holds.js';
-import type { EstablishedHosts } from './isolation.js';
 import { flappingExtra, nothingAnnounced, reminderExtra, settledExtra } from './items.js';
 import type { NotifySettings } from './settings.js';
 import { type Cancel, systemTimers, type Timers } from './timers.js';

@@ -1,6 +1,6 @@
-import type { HostRecord } from '../model/host.js';
+import type { EstablishedHosts, HostRecord } from '../model/host.js';
 import type { Trigger } from '../model/outbox.js';
-import { type EstablishedHosts, FleetIsolation, type IsolationPolicy, type Tripped } from './isolation.js';
+import { FleetIsolation, type IsolationPolicy, type Tripped } from './isolation.js';
 import type { Cancel, Timers } from './timers.js';
 
 export interface ProblemHoldsOptions {

@@ -1,3 +1,4 @@
+import type { EstablishedHosts } from '../model/host.js';
 export interface IsolationPolicy {
   /** Share of the known hosts (0..1] that must go silent together. */
   share: number;
@@ -60,15 +61,6 @@ export class IsolationGuard {
     this.#isolated = false;
     this.#silencedAt = [];
   }
-}
-
-/**
- * The established hosts that are expected to beat (not `left`): all of them, and those whose
- * heartbeats are signed with a configured key.
- */
-export interface EstablishedHosts {
-  all: number;
-  signed: number;
 }
 
 /** A guard that has just tripped: what went silent, of how many. */

@@ -1,6 +1,6 @@
 import type { HostState } from '../model/events.js';
 import { HOST_STATES } from '../model/events.js';
-import type { HostRecord } from '../model/host.js';
+import type { EstablishedHosts, HostRecord } from '../model/host.js';
 import type { Status } from '../protocol/types.js';
 import type { BeatHistory, RecentBeat } from './beat-history.js';
 import type { HostTable } from './host-table.js';
@@ -11,12 +11,6 @@ export interface HostDetail extends HostRecord {
   /** Seconds, after per-host overrides and the `every` the host announced. */
   interval: number;
   grace: number;
-}
-
-/** Established hosts that are expected to beat (not `left`), all and signed: the isolation guard's base. */
-export interface EstablishedHosts {
-  all: number;
-  signed: number;
 }
 
 /**

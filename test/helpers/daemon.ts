@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
@@ -16,6 +16,8 @@ export interface TestDaemon {
   dir: string;
   /** Every log line, parsed. */
   logs: Record<string, unknown>[];
+  /** The daemon's logger (its level follows `log_level` on reload). */
+  log: Logger;
   url(path: string): string;
   send(datagram: string | Uint8Array): Promise<void>;
   /** Stops and starts again on the same state file and ports-0 config. */
@@ -60,6 +62,7 @@ export async function startTestDaemon(
     config,
     dir,
     logs,
+    log,
     url: (path) => `${handle.daemon.http.url}${path}`,
     send: (datagram) =>
       new Promise((resolve, reject) =>
