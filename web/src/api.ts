@@ -3,8 +3,8 @@
 // the others are spelled out here, since their modules pull in the daemon.
 import type { SilenceJson } from '../../src/http/silence-json.js';
 import type { uptimeJson } from '../../src/http/uptime-json.js';
-import type { Status } from '../../src/protocol/types.js';
 import type { HostEventKind, HostState } from '../../src/model/events.js';
+import type { Status } from '../../src/protocol/types.js';
 
 export type { HostState, SilenceJson, Status };
 
