@@ -279,6 +279,27 @@ describe('writing', () => {
 });
 
 describe('logging in', () => {
+  it('keeps a session across a restart: the session is in the store, its id only in the cookie', async () => {
+    await start();
+    await hostKnown();
+    const session = await login('victor', VIEWER_PASSWORD);
+    expect(session.status).toBe(200);
+    await hbd!.restart();
+    expect((await call('/api/hosts/web1', { headers: { cookie: session.cookie } })).status).toBe(200);
+    expect((await call('/api/session', { headers: { cookie: session.cookie } })).body).toMatchObject({
+      user: 'victor',
+      role: 'viewer',
+    });
+    // Logging out ends it in the store, so a restart does not bring it back.
+    const logout = await call('/api/logout', {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'x-csrf-token': String(session.body.csrf) },
+    });
+    expect(logout.status).toBe(200);
+    await hbd!.restart();
+    expect((await call('/api/hosts/web1', { headers: { cookie: session.cookie } })).status).toBe(401);
+  });
+
   it('refuses a wrong password and an unknown user alike, then locks out, even the right password', async () => {
     await start();
     const unknown = await login('mallory', ADMIN_PASSWORD);
