@@ -84,19 +84,7 @@ export async function startTestDaemon(
 }
 
 /** Polls until `check` stops throwing (or returns true), or fails with its last error. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const result = await check();
-      if (result !== false) return result;
-      throw new Error('condition is still false');
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-}
+export { eventually } from './eventually.js';
 
 export async function getJson<T = unknown>(
   url: string,

@@ -1,7 +1,7 @@
 /**
  * Retries `check` every 20 ms until it passes (returns anything but false, without throwing),
- * or throws its last failure after `timeoutMs`. The same as `eventually` in ./daemon.ts, without
- * pulling in the daemon: for tests of one part.
+ * or throws its last failure after `timeoutMs`. Tests of one part import it from here, without
+ * pulling in the daemon; ./daemon.ts hands on the same function.
  */
 export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 3000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

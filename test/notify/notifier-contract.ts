@@ -29,6 +29,20 @@ export function notifierFrom<Schema extends z.ZodType>(
 /** How a provider fails, in its own terms (an HTTP status, an SMTP reply, a signal-cli result). */
 export type ProviderFailure = 'refusal' | 'rate-limit' | 'server-error';
 
+/**
+ * How most HTTP providers fail: 400 for a refused request, 429 with `Retry-After: 7`, 503. For
+ * stand-ins with `failNext(status, times, headers)`; a provider with its own ways spells them out.
+ */
+export function failsLikeHttp(standin: {
+  failNext(status: number, times?: number, headers?: Record<string, string>): void;
+}): (failure: ProviderFailure) => void {
+  return (failure) => {
+    if (failure === 'refusal') standin.failNext(400);
+    else if (failure === 'rate-limit') standin.failNext(429, 1, { 'retry-after': '7' });
+    else standin.failNext(503);
+  };
+}
+
 export interface StandIn {
   /** The channel's section pointing at this stand-in, as a user writes it; `wrongCredentials` swaps in ones it refuses. */
   section(options?: { timeout?: number; wrongCredentials?: boolean }): Record<string, unknown>;

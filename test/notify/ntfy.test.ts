@@ -10,7 +10,7 @@ import { failure } from '../helpers/notify-failure.js';
 import { pushNotification } from '../helpers/sample-notification.js';
 import { type NtfyRequest, STANDIN_NTFY_TOPIC, startNtfyStandin } from '../helpers/standins/ntfy.js';
 import type { Standin } from '../helpers/standins/webhook.js';
-import { notifierFrom, testNotifier } from './notifier-contract.js';
+import { failsLikeHttp, notifierFrom, testNotifier } from './notifier-contract.js';
 
 const notification = pushNotification;
 
@@ -26,11 +26,7 @@ testNotifier(ntfy, {
       accepted: () => standin.requests.length,
       // A wrong token is refused as ntfy refuses it: that is the case, not a broken request.
       rejected: () => standin.rejected.filter((entry) => entry.status !== 401),
-      failNext(failure) {
-        if (failure === 'refusal') standin.failNext(400);
-        else if (failure === 'rate-limit') standin.failNext(429, 1, { 'retry-after': '7' });
-        else standin.failNext(503);
-      },
+      failNext: failsLikeHttp(standin),
       hangNext: () => standin.hangNext(),
       close: () => standin.close(),
     };

@@ -8,7 +8,7 @@ import {
   STANDIN_PUSHOVER_USER,
   startPushoverStandin,
 } from '../helpers/standins/pushover.js';
-import { notifierFrom, testNotifier } from './notifier-contract.js';
+import { failsLikeHttp, notifierFrom, testNotifier } from './notifier-contract.js';
 
 const AT = Date.UTC(2025, 4, 6, 12, 30, 0);
 
@@ -24,11 +24,7 @@ testNotifier(pushover, {
       }),
       accepted: () => standin.requests.length,
       rejected: () => standin.rejected,
-      failNext(failure) {
-        if (failure === 'refusal') standin.failNext(400);
-        else if (failure === 'rate-limit') standin.failNext(429, 1, { 'retry-after': '7' });
-        else standin.failNext(503);
-      },
+      failNext: failsLikeHttp(standin),
       hangNext: () => standin.hangNext(),
       close: () => standin.close(),
     };

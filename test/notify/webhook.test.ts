@@ -4,7 +4,7 @@ import type { Notification } from '../../src/model/notification.js';
 import webhook from '../../src/notify/channels/webhook.js';
 import { failure } from '../helpers/notify-failure.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
-import { notifierFrom, testNotifier } from './notifier-contract.js';
+import { failsLikeHttp, notifierFrom, testNotifier } from './notifier-contract.js';
 
 const SECRET = 'correct horse battery staple';
 const AT = Date.UTC(2025, 4, 6, 12, 30, 0, 123);
@@ -21,11 +21,7 @@ testNotifier(webhook, {
       accepted: () => standin.requests.length,
       // A wrong signature is refused as a receiver refuses it: that is the case, not a broken request.
       rejected: () => standin.rejected.filter((entry) => entry.status !== 401),
-      failNext(failure) {
-        if (failure === 'refusal') standin.failNext(400);
-        else if (failure === 'rate-limit') standin.failNext(429, 1, { 'retry-after': '7' });
-        else standin.failNext(503);
-      },
+      failNext: failsLikeHttp(standin),
       hangNext: () => standin.hangNext(),
       close: () => standin.close(),
     };
