@@ -9,10 +9,11 @@ import { passwdCommand } from './passwd.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { silenceCommand, silencesCommand, unsilenceCommand } from './silence.js';
+import { hbdVersion } from './version.js';
 
 const program = new Command('hbd')
   .description('hbd, the heartbeat daemon: knows which hosts are up, went quiet, or came back')
-  .version(process.env.npm_package_version ?? '0.1.0')
+  .version(hbdVersion())
   .showHelpAfterError()
   // `hbd -c FILE -f -v` (no subcommand) means `hbd serve -c FILE -f -v`, as with the older daemon.
   .addCommand(serveCommand(), { isDefault: true })

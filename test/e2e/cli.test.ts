@@ -36,6 +36,14 @@ describe('hbd (the command line)', () => {
     expect(help).toEqual({ code: 0, stdout: expect.stringContaining('Usage: hbd') });
   });
 
+  it("says its own version, whatever package's npm script runs it", async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const result = await runHbd(['--version'], { npm_package_version: '9.9.9' });
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
   it('has help for every subcommand', async () => {
     const top = await runHbd(['--help']);
     expect(top.code).toBe(0);
