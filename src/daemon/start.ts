@@ -17,6 +17,7 @@ import { listenUdp, type UdpListener } from '../ingest/udp.js';
 import { Bus } from '../lib/bus.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
+import { createChannels } from '../notify/channels/index.js';
 import { NotifyEngine } from '../notify/engine.js';
 import { Silences } from '../notify/silences.js';
 import { notifyTriggers } from '../notify/triggers.js';
@@ -37,7 +38,6 @@ import {
 import { openJournal } from '../store/journal.js';
 import { LiveFeed } from '../ws/live-feed.js';
 import { feedUpgradeHandler } from '../ws/upgrade.js';
-import { createChannels } from './channels.js';
 import { dnsLookupOf, dnsPublisherOptionsOf } from './dns-settings.js';
 import { unsignedExposureWarning } from './exposure-warning.js';
 import { every, pruneHistory, recentStateChanges } from './housekeeping.js';
@@ -163,7 +163,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
 
     const notify = new NotifyEngine({
       settings: notifySettings,
-      channels: createChannels(config, () => clock.wall()),
+      // The wall clock against which a provider's "retry after this date" is read.
+      channels: createChannels(config, { now: () => clock.wall() }),
       outbox: store.outbox,
       silences,
       host: (name) => hosts.find(name),
