@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hbd's test suite runs for real: BIND's named, nsupdate and dig,
-# aiosmtpd as an SMTP server that is not the one the unit tests embed, and Chromium for the dashboard.
+# aiosmtpd as an SMTP server that is not the one the unit tests embed, Chromium for the dashboard,
+# promtool for the alert rules, and the shells and tools the shell sender runs on.
 # Idempotent: does nothing when they are already there. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -14,6 +15,15 @@ command -v nsupdate >/dev/null 2>&1 && command -v dig >/dev/null 2>&1 || missing
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 # The push tests ping hbd with the real curl, as the scripts that use it do.
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The shipped Prometheus alert rules are checked and unit-tested with the real promtool.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The shell sender runs under dash, bash and busybox sh, sending with socat, nc or bash's /dev/udp,
+# signing with openssl.
+command -v busybox >/dev/null 2>&1 || missing+=(busybox)
+command -v dash >/dev/null 2>&1 || missing+=(dash)
+command -v socat >/dev/null 2>&1 || missing+=(socat)
+command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else

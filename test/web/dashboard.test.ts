@@ -213,7 +213,7 @@ describe('the dashboard, live against a real hbd', () => {
     await expect
       .poll(() => page.locator('[data-uptime="last day"] .uptime-value').textContent())
       .toBe('100 %');
-    expect(await page.locator('.events').textContent()).toContain('first heartbeat, from 127.0.0.1');
+    await expect.poll(() => page.locator('.events').textContent()).toContain('first heartbeat, from 127.0.0.1');
     await page.screenshot({ path: `${ARTIFACTS}dashboard-host-light.png`, fullPage: true });
 
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -250,7 +250,7 @@ describe('the dashboard, live against a real hbd', () => {
     await page.locator('a.tab[href="#/notify"]').click();
     await page.locator('.silence[data-pattern="db1"]').waitFor();
     expect(await page.locator('.silence[data-pattern="db1"]').textContent()).toContain('replica rebuild');
-    expect(await page.locator('.notify-page').textContent()).toContain('Waiting to be sent');
+    await expect.poll(() => page.locator('.notify-page').textContent()).toContain('Waiting to be sent');
   });
 
   it('shows the event log live', SLOW, async () => {
