@@ -104,6 +104,14 @@ history:
 # Bytes of UDP receive buffer to ask the OS for (0 keeps the OS default).
 udp_rcvbuf: 8388608
 
+# Per-host series on /metrics (docs/prometheus.md).
+metrics:
+  # Host fields (sent in heartbeats, such as site=ams1) added as labels to each host's series:
+  #   host_labels: [site, role]
+  host_labels: []
+  # Hosts with series of their own, the first by name; the rest are counted in hbd_host_series_dropped.
+  max_hosts: 10000
+
 # Which push services notifications go to: ${PUSH_SERVICE_NAMES.join(', ')}, all (every one configured
 # under notify) or none. ${otherChannels} are used whenever they are configured.
 pushsrv: all

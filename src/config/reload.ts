@@ -21,6 +21,8 @@ export const LIVE_KEYS: ReadonlySet<keyof Config> = new Set<keyof Config>([
   // A reload builds a new token map; pings in flight finish with the one they started with.
   'push',
   'push_ping_key',
+  // Read at every scrape of /metrics.
+  'metrics',
 ]);
 
 /**

@@ -15,6 +15,7 @@ import {
 } from '../lib/schema-leaves.js';
 import { ROLES } from '../model/role.js';
 import { CHANNEL_SECRET_KEYS, PUSHSRV_CHOICES } from '../notify/channels/index.js';
+import { metricsSection } from './metrics-schema.js';
 import { notifySection } from './notify-schema.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
 import { pingKeyIsNoToken, pushPingKey, pushSection } from './push-schema.js';
@@ -251,6 +252,7 @@ export function configSchema(ctx: SchemaContext) {
         .prefault({}),
       // Node's setRecvBufferSize takes an int32; 0 leaves the OS default.
       udp_rcvbuf: intRange(0, 2 ** 31 - 1).default(8 * MIB),
+      metrics: metricsSection(),
       pushsrv: oneOf(PUSHSRV_CHOICES).default('all'),
       dyndomains: z
         .array(z.hostname('expected a domain name'), 'expected a list of domain names')

@@ -46,6 +46,7 @@ import { gatekeeperOf, hostLimitsOf, timingOf } from './ingest-settings.js';
 import { Lifecycle } from './lifecycle.js';
 import { notifySettingsOf } from './notify-settings.js';
 import { pushOptionsOf } from './push-settings.js';
+import { StoryLog } from './story-log.js';
 import { warnAboutReceiveBuffer } from './udp-buffer.js';
 
 /** How often deadlines are checked: a host goes late or down at most this long after its deadline. */
@@ -102,6 +103,14 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
   async function wire(): Promise<RunningDaemon> {
     const startedAt = clock.wall();
     const bus = new Bus((topic, error) => log.error({ err: error, topic }, `a ${topic} subscriber failed`));
+    // The first to hear the bus and the last to stop: every change stored, to the final flush, is told.
+    const storyLog = new StoryLog({ bus, log, clock });
+    lifecycle.adopt({
+      name: 'story log',
+      // The log's level is live: the line per heartbeat comes and goes with `log_level: debug`.
+      reload: (next) => storyLog.heartbeatLines(next.log_level === 'debug'),
+      stop: () => storyLog.close(),
+    });
     const table = new HostTable();
     const beatHistory = new BeatHistory();
 
@@ -248,6 +257,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       liveKeys: ['api_token', 'read_token', 'auth_users', 'read_access'],
       reload: () => access.configChanged(),
     });
+    // The per-host series read `metrics` at each scrape: nothing to apply, only to list as live.
+    lifecycle.add({ name: 'per-host metrics', liveKeys: ['metrics'] });
     const stats = new IngestStats();
     const api = createApi({
       monitor,
@@ -259,7 +270,14 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       notify,
       push,
       dashboardDir: deps.dashboardDir,
-      metrics: createMetrics({ stats, hosts, dns, notify }),
+      metrics: createMetrics({
+        stats,
+        hosts,
+        hostOrder,
+        hostSeries: () => ({ labels: config.metrics.host_labels, maxHosts: config.metrics.max_hosts }),
+        dns,
+        notify,
+      }),
       access,
       startedAt,
       onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),

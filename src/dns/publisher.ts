@@ -1,5 +1,6 @@
 import type { Bus } from '../lib/bus.js';
 import type { Clock } from '../lib/clock.js';
+import { formatDuration } from '../lib/duration.js';
 import type { Logger } from '../lib/log.js';
 import type { PublishedRecords } from '../model/dns.js';
 import type { HeartbeatNotice, HostEvent } from '../model/events.js';
@@ -249,6 +250,10 @@ export class DnsPublisher {
       };
       this.stats.updates++;
       this.#save(after);
+      log.info(
+        { host, name: records.name, A: after.A, AAAA: after.AAAA },
+        `DNS: ${updated(records.name, before, after)}`,
+      );
       recordEvent({
         at: now,
         host,
@@ -271,17 +276,22 @@ export class DnsPublisher {
       lastErrorAt: now,
     };
     this.#save(after);
-    // Every attempt is counted; an event only when the failure is new, so an outage is one line, not hundreds.
+    const failed = `update failed: ${message}; retrying in ${formatDuration(outcome.retryInMs)}`;
+    const fields = { host, name: after.name, retryInMs: outcome.retryInMs, err: outcome.error };
+    // Every attempt is counted; a warning and an event only when the failure is new, so an
+    // outage is one line, not hundreds. The retries of the same failure are at debug level.
     if (before?.lastError !== message) {
-      log.warn({ host, err: outcome.error }, `DNS update for ${host} failed: ${message}`);
+      log.warn(fields, `DNS: ${after.name} ${failed}`);
       recordEvent({
         at: now,
         host,
         kind: 'dns',
         from: describe(before),
         to: describe(before),
-        reason: `update failed: ${message}; retrying in ${Math.round(outcome.retryInMs / 1000)} s`,
+        reason: failed,
       });
+    } else {
+      log.debug(fields, `DNS: ${after.name} ${failed}`);
     }
   }
 
@@ -320,6 +330,16 @@ function newest(
 ): string | null | undefined {
   const pending = queued?.[type];
   return pending !== undefined ? pending : published?.[type];
+}
+
+/** "web1.dyn.example → 192.0.2.7 (was 192.0.2.6)", or a deletion, or a refresh of the same address. */
+function updated(name: string, before: PublishedRecords | undefined, after: PublishedRecords): string {
+  const was = describe(before);
+  const now = describe(after);
+  const recovered = before?.lastError ? `, after failing: ${before.lastError}` : '';
+  if (now === null) return `${name} removed (was ${was ?? 'none'}${recovered})`;
+  if (now === was) return `${name} → ${now} (unchanged, sent again${recovered})`;
+  return `${name} → ${now} (was ${was ?? 'none'}${recovered})`;
 }
 
 function describe(records: PublishedRecords | undefined): string | null {

@@ -3,6 +3,32 @@ import type { IngestStats } from '../ingest/stats.js';
 import type { ChannelStats } from '../notify/channel-worker.js';
 import { DROP_REASONS } from '../protocol/types.js';
 import type { HostView } from '../state/host-view.js';
+import { type HostSeriesSettings, hostSeriesText } from './host-metrics.js';
+
+/**
+ * prom-client's default gauges that repeat, as a total, the sum of a labelled gauge beside them
+ * (`sum without (type) (nodejs_active_handles)`); a gauge named `_total` reads as a counter, which
+ * `promtool check metrics` reports. Left out, so that a scrape of hbd checks clean.
+ */
+const REDUNDANT_DEFAULT_METRICS = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
+
+/** A registry whose scrape ends with the per-host series, written whole at each scrape. */
+class HbdRegistry extends Registry {
+  readonly #hostSeries: () => string;
+
+  constructor(hostSeries: () => string) {
+    super();
+    this.#hostSeries = hostSeries;
+  }
+
+  override async metrics(): Promise<string> {
+    return `${await super.metrics()}\n${this.#hostSeries()}`;
+  }
+}
 
 /**
  * The Prometheus registry. The ingest path keeps plain counters (cheaper than a
@@ -11,11 +37,18 @@ import type { HostView } from '../state/host-view.js';
 export function createMetrics(deps: {
   stats: IngestStats;
   hosts: HostView;
+  /** Host names in sorted order (the API's): the per-host series cap keeps the first. */
+  hostOrder: { names(): readonly string[] };
+  /** Read at each scrape, so a reload applies at the next one. */
+  hostSeries: () => HostSeriesSettings;
   dns?: { stats: { updates: number; failures: number } };
-  notify?: { channelStats(): { channel: string; stats: ChannelStats }[] };
+  notify?: {
+    channelStats(): { channel: string; stats: ChannelStats }[];
+    readonly isolated: boolean;
+  };
 }): Registry {
-  const registry = new Registry();
   const { stats, hosts } = deps;
+  const registry = new HbdRegistry(() => hostSeriesText(hosts, deps.hostOrder.names(), deps.hostSeries()));
 
   new Counter({
     name: 'hbd_datagrams_received_total',
@@ -70,6 +103,14 @@ export function createMetrics(deps: {
   }
   const { notify } = deps;
   if (notify) {
+    new Gauge({
+      name: 'hbd_isolated',
+      help: 'Whether so many hosts went silent at once that hbd may be cut off itself (1), holding their down messages.',
+      registers: [registry],
+      collect() {
+        this.set(notify.isolated ? 1 : 0);
+      },
+    });
     const perChannel = (
       name: string,
       help: string,
@@ -105,7 +146,14 @@ export function createMetrics(deps: {
       (stats) => stats.pending,
       true,
     );
+    perChannel(
+      'hbd_notification_channel_failing',
+      'Whether the channel is failing now (1): its last attempt failed and none has worked since.',
+      (stats) => (stats.failingSince === null ? 0 : 1),
+      true,
+    );
   }
   collectDefaultMetrics({ register: registry });
+  for (const name of REDUNDANT_DEFAULT_METRICS) registry.removeSingleMetric(name);
   return registry;
 }

@@ -48,8 +48,17 @@ export function createLog(options: LogOptions): LogHandle {
           ignore: 'pid,hostname',
           singleLine: true,
         });
+  // JSON is read by log shippers and jq: "level":"info" and an ISO 8601 time need no lookup
+  // table. Text keeps pino's numbers, which pino-pretty turns into words and local times itself.
+  const shape =
+    options.format === 'json'
+      ? {
+          formatters: { level: (label: string) => ({ level: label }) },
+          timestamp: pino.stdTimeFunctions.isoTime,
+        }
+      : {};
   // Text from heartbeats and providers reaches log lines: inertLines escapes its control characters.
-  const log = pino({ level: options.level, base: { pid: process.pid } }, inertLines(stream));
+  const log = pino({ level: options.level, base: { pid: process.pid }, ...shape }, inertLines(stream));
   return {
     log,
     // Only a file can be reopened; stderr stays what it is.

@@ -1,3 +1,4 @@
+import { formatDuration } from '../lib/duration.js';
 import { errorMessage } from '../lib/error-message.js';
 import type { Logger } from '../lib/log.js';
 import type { Notification } from '../model/notification.js';
@@ -229,6 +230,12 @@ export class ChannelWorker {
           await this.#write(() => this.#options.outbox.markSent(message.id, at, receipt.detail));
           this.#done(message);
           this.stats.sent++;
+          const attempts = message.attempts + 1;
+          this.#options.log.info(
+            { channel: this.channel, message: message.id, attempts },
+            `${this.channel}: sent "${message.notification.title}"` +
+              (attempts > 1 ? ` at attempt ${attempts}` : ''),
+          );
           this.#worked();
         },
         async (error: unknown) => {
@@ -252,7 +259,7 @@ export class ChannelWorker {
     if (!retryable) {
       // One refused message (too long, say) tells nothing about the channel: it neither starts
       // nor feeds a run of failures, which would alarm the other channels and slow this one.
-      await this.#fail(message, attempts, now, reason);
+      await this.#fail(message, attempts, now, reason, `failed for good, a retry cannot help: ${reason}`);
       return;
     }
     this.stats.failingSince ??= now;
@@ -263,11 +270,13 @@ export class ChannelWorker {
           Math.max(error.retryAfterMs, this.#options.policy.retryMinMs)
         : this.#backoff(attempts);
     if (now + delay > message.deadlineAt) {
+      const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
       await this.#fail(
         message,
         attempts,
         now,
-        `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
+        `gave up after ${tries}: ${reason}`,
+        `failed for good after ${tries}, the next would pass its deadline: ${reason}`,
       );
       return;
     }
@@ -278,17 +287,24 @@ export class ChannelWorker {
     this.stats.retries++;
     this.#options.log.warn(
       { channel: this.channel, message: message.id, attempts, retryInMs: Math.round(delay) },
-      `${this.channel}: sending failed, will retry: ${reason}`,
+      `${this.channel}: "${message.notification.title}" failed, retrying in ${formatDuration(delay)}: ${reason}`,
     );
   }
 
-  async #fail(message: OutboxMessage, attempts: number, now: number, reason: string): Promise<void> {
+  /** `reason` is stored with the message; `outcome` says in the log why it is given up. */
+  async #fail(
+    message: OutboxMessage,
+    attempts: number,
+    now: number,
+    reason: string,
+    outcome: string,
+  ): Promise<void> {
     await this.#write(() => this.#options.outbox.markFailed(message.id, attempts, now, reason));
     this.#done(message);
     this.stats.failed++;
-    this.#options.log.error(
+    this.#options.log.warn(
       { channel: this.channel, message: message.id, attempts },
-      `${this.channel}: message "${message.notification.title}" failed: ${reason}`,
+      `${this.channel}: "${message.notification.title}" ${outcome}`,
     );
   }
 

@@ -122,6 +122,11 @@ export class NotifyEngine {
     return this.#fleet.stats();
   }
 
+  /** Whether hbd holds hosts' downs because it may be isolated (an unsigned host's are held by either guard). */
+  get isolated(): boolean {
+    return this.#holds.isolationHolds(false);
+  }
+
   /**
    * Applies what a config reload changes: the settings derived from the live keys `grace` (the
    * isolation window) and `interval` (the settle time after isolation). The rest comes from the
@@ -317,6 +322,13 @@ export class NotifyEngine {
       : [];
     const queued = await this.#options.outbox.decide({ consumed, messages, notified: announced });
     for (const host of announced) this.#announced.set(host.host, host);
+    // Between the host's line and each channel's "sent": what was decided, once, for all channels.
+    if (notification && messages.length > 0) {
+      this.#options.log.info(
+        { channels, hosts: notification.hosts.length, notification: notification.kind },
+        `notification "${notification.title}" queued for ${channels.join(', ')}`,
+      );
+    }
     return queued;
   }
 

@@ -49,6 +49,7 @@ const DEFAULTS = {
   journal: null,
   history: { days: 30, max_events: 1_000_000 },
   udp_rcvbuf: 8 * 1024 * 1024,
+  metrics: { host_labels: [], max_hosts: 10_000 },
   pushsrv: 'all',
   dyndomains: [],
   nsupdate_bin: '/usr/bin/nsupdate',
@@ -75,8 +76,8 @@ const DEFAULTS = {
 
 describe('defaults', () => {
   it('are used when there is no config file', () => {
-    const loaded = loadConfig({ path: null, env: {}, home: HOME, cwd: '/srv' });
-    expect(loaded).toEqual({ config: DEFAULTS, warnings: [], source: null });
+    const { config, warnings, source } = loadConfig({ path: null, env: {}, home: HOME, cwd: '/srv' });
+    expect({ config, warnings, source }).toEqual({ config: DEFAULTS, warnings: [], source: null });
   });
 
   it('are used for an empty file and for a file of comments only', () => {

@@ -235,4 +235,17 @@ describe('reload', () => {
     expect(await ping()).toBe(201);
     expect(hbd!.daemon.hosts.find('nightly')?.state).toBe('up');
   });
+
+  it('metrics: the next scrape has the new host labels and cap', async () => {
+    await start();
+    await send(beat('web1', ['site=ams1']));
+    await send(beat('web2'));
+    const upSeries = async () =>
+      (await (await fetch(hbd!.url('/metrics'))).text())
+        .split('\n')
+        .filter((line) => line.startsWith('hbd_host_up{'));
+    expect(await upSeries()).toEqual(['hbd_host_up{host="web1"} 1', 'hbd_host_up{host="web2"} 1']);
+    reload({ metrics: { host_labels: ['site'], max_hosts: 1 } });
+    expect(await upSeries()).toEqual(['hbd_host_up{host="web1",site="ams1"} 1']);
+  });
 });

@@ -167,7 +167,7 @@ describe('DnsPublisher: dyndomains written as absolute names', () => {
 
   it('says at debug level, once, why a host outside the dyndomains is not published', async () => {
     const debug = vi.fn();
-    const log = { debug, warn: vi.fn(), error: vi.fn() } as unknown as Logger;
+    const log = { debug, info: vi.fn(), warn: vi.fn(), error: vi.fn() } as unknown as Logger;
     const { sent, beat } = await setup({ log });
     beat('web1.elsewhere.example', '198.51.100.7');
     beat('web1.elsewhere.example', '198.51.100.7');
@@ -197,7 +197,7 @@ describe('DnsPublisher: what was published is kept in the store', () => {
 
   it('keeps publishing when the store refuses a save, logs it, and saves it again with the next one', async () => {
     const error = vi.fn();
-    const log = { debug: vi.fn(), warn: vi.fn(), error } as unknown as Logger;
+    const log = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error } as unknown as Logger;
     const saved: PublishedRecords[] = [];
     let failing = true;
     const store: DnsStore = {
