@@ -7,7 +7,8 @@ export function checkConfigCommand(): Command {
     .description('validate the config and list every problem (exit 0 when it is valid, 2 when not)')
     .option('-c, --config <file>', 'config file (else $HBD_CONFIG, else ~/.hb.yaml, else built-in defaults)')
     .option('--example', 'print a documented example config with every key and its default')
-    .action((options: { config?: string; example?: boolean }) => {
+    .option('--strict', 'unknown keys are problems (exit 2), not warnings')
+    .action((options: { config?: string; example?: boolean; strict?: boolean }) => {
       if (options.example) {
         process.stdout.write(DEFAULT_CONFIG_YAML);
         return;
@@ -15,7 +16,7 @@ export function checkConfigCommand(): Command {
       let source: string | null;
       let warnings: string[];
       try {
-        const loaded = readConfig(options.config);
+        const loaded = readConfig(options.config, { strict: options.strict });
         source = loaded.source;
         // The TLS files, the DNS key file and the channels, as hbd checks them when it starts.
         warnings = checkStartupFiles(loaded);

@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { formatProblem, inFileOrder } from '../config/errors.js';
 import { ConfigError, type LoadResult, loadConfig, locateConfigFile } from '../config/load.js';
 import { readTlsFiles } from '../config/tls-files.js';
 import { dnsUpdaterSettingsOf } from '../daemon/dns-settings.js';
@@ -9,20 +10,26 @@ export const CONFIG_EXIT_CODE = 2;
 /** A certificate this close to its end is worth a warning at every start. */
 const CERT_WARN_DAYS = 14;
 
-/** Finds and loads the config: `-c`, then $HBD_CONFIG, then ~/.hb.yaml, then the built-in defaults. */
-export function readConfig(cliPath: string | undefined): LoadResult {
+/**
+ * Finds and loads the config: `-c`, then $HBD_CONFIG, then ~/.hb.yaml, then the built-in defaults.
+ * `strict`: unknown keys are problems, not warnings.
+ */
+export function readConfig(cliPath: string | undefined, { strict = false } = {}): LoadResult {
   const path = locateConfigFile({ cliPath, env: process.env, home: homedir() });
-  return loadConfig({ path, env: process.env, home: homedir(), cwd: process.cwd() });
+  return loadConfig({ path, env: process.env, home: homedir(), cwd: process.cwd(), strict });
 }
 
-/** Like `readConfig`, but a bad config prints every problem and exits 2: no command runs on half a config. */
-export function loadConfigOrExit(cliPath: string | undefined): LoadResult {
+/**
+ * Like `readConfig`, but a bad config prints every problem and exits (2, unless the command gives
+ * its own code): no command runs on half a config.
+ */
+export function loadConfigOrExit(cliPath: string | undefined, exitCode = CONFIG_EXIT_CODE): LoadResult {
   try {
     return readConfig(cliPath);
   } catch (error) {
     if (error instanceof ConfigError) {
       printConfigError(error);
-      process.exit(CONFIG_EXIT_CODE);
+      process.exit(exitCode);
     }
     throw error;
   }
@@ -37,7 +44,7 @@ export function loadConfigOrExit(cliPath: string | undefined): LoadResult {
 export function checkStartupFiles(loaded: LoadResult, now = new Date()): string[] {
   const { config } = loaded;
   const problems: string[] = [];
-  const warnings = [...loaded.warnings];
+  const warnings: string[] = [];
   try {
     const tls = readTlsFiles(config);
     if (tls) {
@@ -61,8 +68,22 @@ export function checkStartupFiles(loaded: LoadResult, now = new Date()): string[
       problems.push((error as Error).message);
     }
   }
-  if (problems.length > 0) throw new ConfigError(problems, warnings);
-  return warnings;
+  // Named at their line, like the schema's problems, and in the same order.
+  const placed = (messages: string[]) =>
+    inFileOrder([...messages.map((message) => locatedProblem(loaded, message))], loaded.sourceName);
+  const allWarnings = [...loaded.warnings, ...placed(warnings)];
+  if (problems.length > 0) throw new ConfigError(placed(problems), allWarnings);
+  return allWarnings;
+}
+
+/**
+ * `tls_key: … is not the private key …` becomes `hb.yaml:12: tls_key: …`: the checks of files
+ * name the key they are about, and the loaded config knows where that key was set.
+ */
+function locatedProblem(loaded: LoadResult, message: string): string {
+  const match = /^([a-z_]+(?:\.[a-z_]+)*): (.*)$/s.exec(message);
+  if (!match) return message;
+  return formatProblem(loaded.locate(match[1]!.split('.')), match[2]!);
 }
 
 /** Every problem, then the warnings: a misspelt key often explains a missing value. */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { type ApiOptions, callApi, connectApi, withApiOptions } from './api-client.js';
+import { type ApiOptions, callApi, connectApi, reportApiFailure, withApiOptions } from './api-client.js';
 
 export function dnsCommand(): Command {
   const dns = new Command('dns').description('dynamic DNS of a running hbd');
@@ -23,7 +23,6 @@ async function sync(host: string | undefined, options: ApiOptions): Promise<void
     });
     process.stdout.write(`queued ${answer.queued} host(s) for a DNS update\n`);
   } catch (error) {
-    process.stderr.write(`hbd: dns sync failed: ${(error as Error).message}\n`);
-    process.exitCode = 1;
+    reportApiFailure('dns sync failed', error);
   }
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { HostJson } from '../http/host-json.js';
-import { type ApiOptions, callApi, connectApi, withApiOptions } from './api-client.js';
+import { type ApiOptions, callApi, connectApi, reportApiFailure, withApiOptions } from './api-client.js';
+import { displayBase } from './api-unreachable.js';
 import { formatTable } from './table.js';
 
 interface HostsOptions extends ApiOptions {
@@ -30,8 +31,7 @@ async function printHosts(options: HostsOptions): Promise<void> {
       headers: api.headers,
     });
   } catch (error) {
-    process.stderr.write(`hbd: cannot read hosts from ${api.base}: ${(error as Error).message}\n`);
-    process.exitCode = 1;
+    reportApiFailure(`cannot read hosts from ${displayBase(api.base)}`, error);
     return;
   }
   if (options.json) {

@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { closest } from '../config/suggest.js';
 import { checkConfigCommand } from './check-config.js';
 import { dnsCommand } from './dns.js';
+import { eventsCommand } from './events.js';
+import { forgetCommand } from './forget.js';
 import { hostsCommand } from './hosts.js';
 import { keygenCommand } from './keygen.js';
 import { notifyCommand } from './notify.js';
@@ -9,6 +12,8 @@ import { passwdCommand } from './passwd.js';
 import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { silenceCommand, silencesCommand, unsilenceCommand } from './silence.js';
+import { statusCommand } from './status.js';
+import { exitOnUsageError } from './usage-exit.js';
 import { hbdVersion } from './version.js';
 
 const program = new Command('hbd')
@@ -22,10 +27,23 @@ const program = new Command('hbd')
   .addCommand(passwdCommand())
   .addCommand(checkConfigCommand())
   .addCommand(hostsCommand())
+  .addCommand(statusCommand())
+  .addCommand(eventsCommand())
+  .addCommand(forgetCommand())
   .addCommand(dnsCommand())
   .addCommand(notifyCommand())
   .addCommand(silenceCommand())
   .addCommand(silencesCommand())
   .addCommand(unsilenceCommand());
+exitOnUsageError(program);
+
+// A word where a command goes would otherwise reach `serve`, the default, and be refused as
+// "too many arguments for 'serve'".
+const [word] = process.argv.slice(2);
+const names = [...program.commands.map((command) => command.name()), 'help'];
+if (word !== undefined && !word.startsWith('-') && !names.includes(word)) {
+  const near = closest(word, names);
+  program.error(`error: unknown command '${word}'${near ? ` (did you mean ${near}?)` : ''}`);
+}
 
 await program.parseAsync(process.argv);

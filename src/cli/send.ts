@@ -11,7 +11,7 @@ import { errorMessage } from '../lib/error-message.js';
 import { encodeHeartbeat, type HeartbeatInput } from '../protocol/encode.js';
 import { isValidHostName } from '../protocol/hostname.js';
 import { STATUSES, type Status } from '../protocol/types.js';
-import { type Resolve, type Server, UdpSender } from './udp-sender.js';
+import { type Delivery, type Resolve, type Server, UdpSender } from './udp-sender.js';
 
 const DEFAULT_PORT = 50003;
 const DEFAULT_SERVER = `127.0.0.1:${DEFAULT_PORT}`;
@@ -41,6 +41,12 @@ export interface SendOptions {
   bye?: boolean;
   /** Where warnings go; default stderr. */
   warn?: (message: string) => void;
+  /** Where the line for each heartbeat sent goes; default stdout. */
+  print?: (line: string) => void;
+  /** Print nothing for the heartbeats sent (problems still go to `warn` or are thrown). */
+  quiet?: boolean;
+  /** How long a one-shot send waits to hear that nothing listens; see `UdpSender`. */
+  refusalWaitMs?: number;
   /** How server names are looked up, and how often again in a loop; see `UdpSender`. */
   resolve?: Resolve;
   resolveEveryMs?: number;
@@ -48,6 +54,15 @@ export interface SendOptions {
 
 /** What the user asked for is wrong (exit 2), as opposed to a failure while sending (exit 1). */
 export class SendUsageError extends Error {}
+
+/** A one-shot heartbeat did not reach every server (exit 1): one problem per server it missed. */
+export class SendFailed extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('; '));
+    this.problems = problems;
+  }
+}
 
 export async function runSend(options: SendOptions): Promise<void> {
   const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
@@ -78,24 +93,51 @@ export async function runSend(options: SendOptions): Promise<void> {
   }
 
   const sender = new UdpSender(servers, {
+    mode: options.every === undefined ? 'once' : 'loop',
     warn,
     resolve: options.resolve,
     resolveEveryMs: options.resolveEveryMs,
+    refusalWaitMs: options.refusalWaitMs,
+    keepGoing: options.every === undefined ? undefined : `still sending every ${options.every} s`,
   });
+  const print = options.quiet ? () => {} : (options.print ?? ((line) => process.stdout.write(`${line}\n`)));
+  const notes = [secret === undefined ? 'unsigned' : 'signed', ...(options.zlib ? ['zlib'] : [])];
+  const send = async (extra: Partial<HeartbeatInput> = {}): Promise<Delivery[]> => {
+    const deliveries = await sender.send(encode(extra));
+    const sent = { host: template.host.toLowerCase(), status: template.status ?? 'ok', ...extra };
+    for (const delivery of deliveries) {
+      if (delivery.error === undefined) print(sentLine(sent, delivery, notes));
+    }
+    return deliveries;
+  };
   try {
-    if (options.every === undefined) await sender.send(encode(), { failHard: true });
-    else await loop(options.every, options.count, encode, sender, options.signal, options.bye ?? true);
+    if (options.every === undefined) {
+      const failures = (await send()).flatMap((delivery) => (delivery.error ? [delivery.error.message] : []));
+      if (failures.length > 0) throw new SendFailed(failures);
+    } else {
+      await loop(options.every, options.count, send, options.signal, options.bye ?? true);
+    }
   } finally {
     sender.close();
   }
+}
+
+/** `sent web1 status=ok seq=3 to 127.0.0.1:50003 (signed)`: what went where. */
+export function sentLine(
+  heartbeat: { host: string; status: string; seq?: number | undefined },
+  delivery: Delivery,
+  notes: readonly string[],
+): string {
+  const seq = heartbeat.seq === undefined ? '' : ` seq=${heartbeat.seq}`;
+  const about = [...(delivery.name === undefined ? [] : [delivery.name]), ...notes].join(', ');
+  return `sent ${heartbeat.host} status=${heartbeat.status}${seq} to ${delivery.to} (${about})`;
 }
 
 /** One heartbeat every `every` seconds, seq from 1; a last `status=bye` when `signal` aborts. */
 async function loop(
   every: number,
   count: number | undefined,
-  encode: (extra: Partial<HeartbeatInput>) => Buffer,
-  sender: UdpSender,
+  send: (extra: Partial<HeartbeatInput>) => Promise<unknown>,
   signal: AbortSignal | undefined,
   bye: boolean,
 ): Promise<void> {
@@ -107,12 +149,12 @@ async function loop(
     await sleep(Math.max(0, nextAt - performance.now()), undefined, { signal }).catch(() => {});
     if (signal?.aborted) break;
     seq++;
-    await sender.send(encode({ seq }), { failHard: false });
+    await send({ seq });
     // Keep to the schedule rather than drift by each send's duration; after a stall
     // (suspend, overload) send once right away instead of catching up with a burst.
     nextAt = Math.max(nextAt + intervalMs, performance.now());
   }
-  if (signal?.aborted && bye) await sender.send(encode({ seq: seq + 1, status: 'bye' }), { failHard: false });
+  if (signal?.aborted && bye) await send({ seq: seq + 1, status: 'bye' });
 }
 
 async function readSecret(
@@ -219,7 +261,7 @@ Examples:
   $ hbd send --every 30 --key-file /etc/hbd/key   until stopped; Ctrl-C or SIGTERM sends status=bye
   $ echo web1 | nc -u -w0 127.0.0.1 50003         the same without hbd (unsigned)`;
 
-type CliOptions = Omit<SendOptions, 'fields' | 'signal' | 'warn'>;
+type CliOptions = Omit<SendOptions, 'fields' | 'signal' | 'warn' | 'print' | 'refusalWaitMs'>;
 
 export function sendCommand(): Command {
   const command = new Command('send');
@@ -247,6 +289,7 @@ export function sendCommand(): Command {
     .option('--no-bye', 'with --every: stop without status=bye, so the host goes late, then down')
     .option('--ip4 <address>', 'IPv4 address to publish instead of the source address')
     .option('--ip6 <address>', 'IPv6 address to publish instead of the source address')
+    .option('-q, --quiet', 'print nothing for each heartbeat sent (problems still go to stderr)')
     .addHelpText('after', EXAMPLES)
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
     .action(async (fields: string[], options: CliOptions) => {
@@ -261,7 +304,8 @@ export function sendCommand(): Command {
         await runSend({ ...options, fields, signal: stop.signal });
       } catch (error) {
         if (error instanceof SendUsageError) command.error(`error: ${error.message}`, { exitCode: 2 });
-        process.stderr.write(`error: ${errorMessage(error)}\n`);
+        const problems = error instanceof SendFailed ? error.problems : [errorMessage(error)];
+        for (const problem of problems) process.stderr.write(`error: ${problem}\n`);
         process.exitCode = 1;
       } finally {
         process.off('SIGINT', abort);

@@ -1,7 +1,14 @@
 import { Command } from 'commander';
 import type { SilenceJson } from '../http/silence-routes.js';
 import { formatDuration, parseDuration } from '../lib/duration.js';
-import { type ApiOptions, callApi, connectApi, usageError, withApiOptions } from './api-client.js';
+import {
+  type ApiOptions,
+  callApi,
+  connectApi,
+  reportApiFailure,
+  usageError,
+  withApiOptions,
+} from './api-client.js';
 import { formatTable } from './table.js';
 
 interface SilenceOptions extends ApiOptions {
@@ -119,6 +126,5 @@ function readableTime(ms: number): string {
 }
 
 function failed(command: string, error: unknown): void {
-  process.stderr.write(`hbd: ${command} failed: ${(error as Error).message}\n`);
-  process.exitCode = 1;
+  reportApiFailure(`${command} failed`, error);
 }

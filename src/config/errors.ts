@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SECRET_KEYS } from './schema.js';
+import { closest } from './suggest.js';
 
 /** A config that cannot be used. `problems` lists every problem found, not just the first. */
 export class ConfigError extends Error {
@@ -54,8 +55,38 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], locate: Locat
     // Whole segments: `push` holds secrets, `pushsrv` does not.
     const secret = SECRET_KEYS.some((key) => path === key || path.startsWith(`${key}.`));
     const found = issue.code === 'custom' ? '' : `, got ${describeValue(issue.input, secret)}`;
-    return formatProblem(locate(issue.path), issue.message + found);
+    // A near miss of a secret would say something about the secret.
+    const hint = secret ? '' : valueSuggestion(issue);
+    return formatProblem(locate(issue.path), issue.message + found + hint);
   });
+}
+
+/** `; did you mean "json"?` for a misspelt choice (`logfmt: jsn`), as for a misspelt key. */
+function valueSuggestion(issue: z.core.$ZodIssue): string {
+  if (issue.code !== 'invalid_value' || typeof issue.input !== 'string') return '';
+  const choices = issue.values.filter((value): value is string => typeof value === 'string');
+  const near = closest(issue.input, choices);
+  return near === undefined ? '' : `; did you mean "${near}"?`;
+}
+
+/**
+ * Problems (or warnings) in the order of the file's lines, each once: what a user fixes from the
+ * top down. Those that name no line of `sourceName` (`$HBD_…` variables, checks of the whole
+ * file) keep their order, after the rest.
+ */
+export function inFileOrder(messages: readonly string[], sourceName: string): string[] {
+  const prefix = `${sourceName}:`;
+  const lineOf = (message: string) => {
+    if (!message.startsWith(prefix)) return Number.POSITIVE_INFINITY;
+    const line = /^(\d+)[:\s]/.exec(message.slice(prefix.length));
+    return line ? Number(line[1]) : Number.POSITIVE_INFINITY;
+  };
+  const unique = [...new Set(messages)];
+  // Array.prototype.sort is stable: messages on one line keep the order they were found in.
+  return unique
+    .map((message) => ({ message, line: lineOf(message) }))
+    .sort((a, b) => (a.line === b.line ? 0 : a.line - b.line))
+    .map(({ message }) => message);
 }
 
 /**

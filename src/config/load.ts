@@ -2,7 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { isMap, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { applyEnvOverrides, readEnvOverrides } from './env.js';
-import { ConfigError, describeValue, formatKeyPath, formatProblem, issueProblems } from './errors.js';
+import {
+  ConfigError,
+  describeValue,
+  formatKeyPath,
+  formatProblem,
+  inFileOrder,
+  issueProblems,
+  type Locate,
+} from './errors.js';
 import { makeLocate, nodeWhere } from './origin.js';
 import type { Env } from './paths.js';
 import { plainHttpLoginsWarning } from './plain-http-logins.js';
@@ -18,6 +26,10 @@ export interface LoadResult {
   warnings: string[];
   /** The file the config came from; null when built-in defaults (and the environment) were used. */
   source: string | null;
+  /** How problems name the file (`hb.yaml`, as given), to put later ones in line order too. */
+  sourceName: string;
+  /** Where a key's value came from: for a problem found after loading (a TLS file that cannot be read). */
+  locate: Locate;
 }
 
 export interface ParseOptions {
@@ -27,6 +39,8 @@ export interface ParseOptions {
   baseDir: string;
   env: Env;
   home: string;
+  /** Unknown keys in the file are problems rather than warnings (`hbd check-config --strict`). */
+  strict?: boolean;
 }
 
 const WEAK_SECRET_CHARS = 16;
@@ -54,13 +68,15 @@ export function loadConfig({
   env,
   home,
   cwd,
+  strict,
 }: {
   path: string | null;
   env: Env;
   home: string;
   cwd: string;
+  strict?: boolean;
 }): LoadResult {
-  if (path === null) return parseConfig('', { sourceName: null, baseDir: cwd, env, home });
+  if (path === null) return parseConfig('', { sourceName: null, baseDir: cwd, env, home, strict });
   const file = resolve(cwd, path);
   let text: string;
   try {
@@ -68,15 +84,22 @@ export function loadConfig({
   } catch (error) {
     throw new ConfigError([`${path}: cannot read the config file: ${(error as Error).message}`]);
   }
-  const parsed = parseConfig(text, { sourceName: path, baseDir: dirname(file), env, home });
+  const parsed = parseConfig(text, { sourceName: path, baseDir: dirname(file), env, home, strict });
   const readable = secretsReadableWarning(file, path, text);
   const warnings = readable === undefined ? parsed.warnings : [...parsed.warnings, readable];
   return { ...parsed, warnings, source: file };
 }
 
-/** Validates config text with the environment's overrides; throws ConfigError listing every problem. */
-export function parseConfig(text: string, { sourceName, baseDir, env, home }: ParseOptions): LoadResult {
+/**
+ * Validates config text with the environment's overrides; throws ConfigError listing every problem,
+ * in the order of the file's lines and each once.
+ */
+export function parseConfig(
+  text: string,
+  { sourceName, baseDir, env, home, strict = false }: ParseOptions,
+): LoadResult {
   const name = sourceName ?? '(no config file)';
+  const ordered = (messages: readonly string[]) => inFileOrder(messages, name);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const at = (error: YAMLError) => {
@@ -84,7 +107,7 @@ export function parseConfig(text: string, { sourceName, baseDir, env, home }: Pa
     return `${name}:${line}:${col}: ${error.message}`;
   };
   const warnings = doc.warnings.map(at);
-  if (doc.errors.length > 0) throw new ConfigError(doc.errors.map(at), warnings);
+  if (doc.errors.length > 0) throw new ConfigError(ordered(doc.errors.map(at)), ordered(warnings));
   if (doc.contents !== null && !isMap(doc.contents)) {
     const where = nodeWhere(name, doc.contents, lineCounter);
     throw new ConfigError(
@@ -94,20 +117,24 @@ export function parseConfig(text: string, { sourceName, baseDir, env, home }: Pa
   }
 
   const schema = configSchema({ baseDir, env, home });
+  const unknownKeys: string[] = [];
   for (const unknown of unknownKeysInDocument(doc.contents, schema)) {
     const hint = unknown.suggestion ? `; did you mean "${formatKeyPath(unknown.suggestion)}"?` : '';
     const where = nodeWhere(name, unknown.node, lineCounter);
-    warnings.push(`${where}: unknown key "${formatKeyPath(unknown.path)}" (ignored)${hint}`);
+    unknownKeys.push(
+      `${where}: unknown key "${formatKeyPath(unknown.path)}"${strict ? '' : ' (ignored)'}${hint}`,
+    );
   }
+  if (!strict) warnings.push(...unknownKeys);
   const { overrides, warnings: envWarnings } = readEnvOverrides(env, schema);
   warnings.push(...envWarnings);
   const data: Record<string, unknown> = doc.toJS() ?? {};
-  const problems = applyEnvOverrides(data, overrides);
+  const problems = [...(strict ? unknownKeys : []), ...applyEnvOverrides(data, overrides)];
 
   const locate = makeLocate(doc, lineCounter, name, overrides);
   const result = schema.safeParse(data, { reportInput: true });
   if (!result.success) problems.push(...issueProblems(result.error.issues, locate));
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems, warnings);
+  if (problems.length > 0 || !result.success) throw new ConfigError(ordered(problems), ordered(warnings));
 
   for (const path of weakSecretPaths((data.keys ?? {}) as ValidKeys)) {
     warnings.push(
@@ -119,7 +146,13 @@ export function parseConfig(text: string, { sourceName, baseDir, env, home }: Pa
   }
   const plainHttp = plainHttpLoginsWarning(result.data);
   if (plainHttp !== undefined) warnings.push(plainHttp);
-  return { config: deepFreeze(result.data), warnings, source: sourceName };
+  return {
+    config: deepFreeze(result.data),
+    warnings: ordered(warnings),
+    source: sourceName,
+    sourceName: name,
+    locate,
+  };
 }
 
 /** `keys` as written, once the schema has accepted it. */

@@ -8,6 +8,7 @@ import { hostSource } from '../http/host-json.js';
 import { HostOrder } from '../http/host-order.js';
 import { createMetrics } from '../http/metrics.js';
 import { withPingFastPath } from '../http/ping-fast-path.js';
+import { registerPingMetrics } from '../http/ping-metrics.js';
 import { SnapshotBudget } from '../http/snapshot-budget.js';
 import { DropLog } from '../ingest/drop-log.js';
 import { HostLimits } from '../ingest/host-limits.js';
@@ -22,6 +23,7 @@ import { NotifyEngine } from '../notify/engine.js';
 import { Silences } from '../notify/silences.js';
 import { notifyTriggers } from '../notify/triggers.js';
 import { PushPings } from '../push/ping.js';
+import { RecentPings } from '../push/recent-pings.js';
 import { BeatHistory } from '../state/beat-history.js';
 import { DeadlineWheel } from '../state/deadline-wheel.js';
 import { HostTable } from '../state/host-table.js';
@@ -217,11 +219,22 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       bus.on('heartbeat', (notice) => journal.append(notice));
     }
 
-    const push = new PushPings({ hosts, monitor, options: pushOptionsOf(config) });
+    const push = new PushPings({
+      hosts,
+      monitor,
+      options: pushOptionsOf(config),
+      recent: new RecentPings({
+        store: store.pings,
+        onError: (error) => log.error({ err: error }, 'cannot keep the last pings in the store; will retry'),
+      }),
+      now: () => clock.wall(),
+    });
     lifecycle.add({
       name: 'push pings',
       liveKeys: ['push', 'push_ping_key'],
       reload: (next) => push.reload(pushOptionsOf(next)),
+      // Stopped after the HTTP server, before the store: the last pings are written.
+      stop: () => push.close(),
     });
 
     const dns =
@@ -260,6 +273,15 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     // The per-host series read `metrics` at each scrape: nothing to apply, only to list as live.
     lifecycle.add({ name: 'per-host metrics', liveKeys: ['metrics'] });
     const stats = new IngestStats();
+    const metrics = createMetrics({
+      stats,
+      hosts,
+      hostOrder,
+      hostSeries: () => ({ labels: config.metrics.host_labels, maxHosts: config.metrics.max_hosts }),
+      dns,
+      notify,
+    });
+    registerPingMetrics(metrics, push);
     const api = createApi({
       monitor,
       hostView: hosts,
@@ -270,14 +292,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       notify,
       push,
       dashboardDir: deps.dashboardDir,
-      metrics: createMetrics({
-        stats,
-        hosts,
-        hostOrder,
-        hostSeries: () => ({ labels: config.metrics.host_labels, maxHosts: config.metrics.max_hosts }),
-        dns,
-        notify,
-      }),
+      metrics,
       access,
       startedAt,
       onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),

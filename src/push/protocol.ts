@@ -31,6 +31,11 @@ export interface FastAnswer {
 }
 
 export interface PushProtocol {
+  /**
+   * A short lower-case name: the `protocol` label of `hbd_pings_total` and of each kept ping
+   * (`healthchecks`, `uptime-kuma`, `consul`). Pings carry it to `PushPings`.
+   */
+  readonly id: string;
   /** For docs and logs: the service whose clients it serves. */
   readonly name: string;
   /**
@@ -47,6 +52,14 @@ export interface PushProtocol {
    * answer it the same way. `addr` is the client's address.
    */
   fastPath?(method: string, url: string, pings: PushPings, addr: () => string): FastAnswer | undefined;
+}
+
+/**
+ * A push URL may end in one slash (`/ping/{uuid}/`, `/api/push/{token}/`): it means the same as
+ * without, since clients and the people who write their URLs add one freely.
+ */
+export function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 /** Declares a push protocol; add it to the list in ./protocols/index.ts. */

@@ -4,13 +4,15 @@ import type { EstablishedHosts, HostRecord } from '../model/host.js';
 import type { Status } from '../protocol/types.js';
 import type { BeatHistory, RecentBeat } from './beat-history.js';
 import type { HostTable } from './host-table.js';
-import type { Monitor } from './monitor.js';
+import type { Monitor, Run } from './monitor.js';
 
 /** A host as the API shows it: what is stored, and the timing hbd applies to it. */
 export interface HostDetail extends HostRecord {
   /** Seconds, after per-host overrides and the `every` the host announced. */
   interval: number;
   grace: number;
+  /** The job's run that started and has not finished (docs/push.md); undefined when none is open. */
+  run: Run | undefined;
 }
 
 /**
@@ -50,6 +52,7 @@ export class HostView {
       ...this.#table.record(slot),
       interval: this.#monitor.intervalOf(slot),
       grace: this.#monitor.graceOf(slot),
+      run: this.#monitor.currentRun(name),
     };
   }
 

@@ -7,6 +7,7 @@ import type { SessionRecord } from '../model/session.js';
 import type { HostTable } from '../state/host-table.js';
 import type { ChangeSink } from '../state/monitor.js';
 import type { OutboxStore } from './outbox-store.js';
+import type { PingStore } from './ping-store.js';
 import type { SilenceStore } from './silence-store.js';
 import type { WriteFailure } from './write-retry.js';
 
@@ -44,6 +45,8 @@ export interface StoreParts {
   readonly outbox: OutboxStore;
   readonly silences: SilenceStore;
   readonly sessions: SessionStore;
+  /** The last HTTP pings of each host, a few per host. */
+  readonly pings: PingStore;
 }
 
 export interface HostStore {
@@ -53,6 +56,7 @@ export interface HostStore {
 }
 
 export interface HostChanges {
+  /** Hosts forgotten: their rows go, and their kept pings with them. */
   deletes: readonly string[];
   upserts: readonly HostRecord[];
   /** Hosts already stored whose timing alone changed. */

@@ -253,9 +253,10 @@ describe('bad notify values are reported with file, line and key', () => {
     expect(problems(inNotify('retry_min: 10', 'retry_max: 5'))).toEqual([
       'hb.yaml:4: notify.retry_max: expected at least retry_min (10 s), got 5',
     ]);
+    // In the file's order, though the cross-key rule is checked after the keys themselves.
     expect(problems(inNotify('retry_min: 10', 'retry_max: 5', 'concurrency: 0'))).toEqual([
-      'hb.yaml:5: notify.concurrency: expected an integer from 1 to 32, got 0',
       'hb.yaml:4: notify.retry_max: expected at least retry_min (10 s), got 5',
+      'hb.yaml:5: notify.concurrency: expected an integer from 1 to 32, got 0',
     ]);
     expect(parse(inNotify('retry_min: 10', 'retry_max: 10')).config.notify.retry_max).toBe(10);
   });

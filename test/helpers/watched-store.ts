@@ -36,6 +36,7 @@ export function watchStore(real: Store): WatchedStore {
       outbox: real.outbox,
       silences: real.silences,
       sessions: real.sessions,
+      pings: real.pings,
       transaction: async (work) => {
         if (watched.failing) throw new Error('disk full');
         watched.commits++;

@@ -38,16 +38,17 @@ describe('config: push and push_ping_key', () => {
       '  slow: {token: 9876543210fedcba, interval: 0}',
       'push_ping_key: short',
     ]);
+    // In the order of the file's lines.
     expect(found).toEqual([
+      'hb.yaml:2: push.bad_name: not a valid host name: 1-253 characters, dot-separated labels of letters, digits and "-"',
       'hb.yaml:3: push.short.token: expected a token of at least 10 letters, digits, "-", "_", "." or "~" ' +
         '(a Healthchecks.io check UUID or an Uptime Kuma push token works as is), got a 6-character string',
       'hb.yaml:4: push.slashed.token: expected a token of at least 10 letters, digits, "-", "_", "." or "~" ' +
         '(a Healthchecks.io check UUID or an Uptime Kuma push token works as is), got a 15-character string',
-      // Everything under push is described, not shown: most of it is tokens.
-      'hb.yaml:8: push.slow.interval: expected a number of seconds greater than 0, got a number',
-      'hb.yaml:2: push.bad_name: not a valid host name: 1-253 characters, dot-separated labels of letters, digits and "-"',
       'hb.yaml:6: push.two.token: the same token as "one"',
       'hb.yaml:7: push.ONE: same host as "one" (host names ignore case)',
+      // Everything under push is described, not shown: most of it is tokens.
+      'hb.yaml:8: push.slow.interval: expected a number of seconds greater than 0, got a number',
       'hb.yaml:9: push_ping_key: expected null or a ping key of at least 16 letters, digits, "-", "_", "." or "~", ' +
         'got a 5-character string',
     ]);

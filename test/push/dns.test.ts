@@ -54,8 +54,22 @@ describe('a ping never moves DNS records', () => {
 
     // web1 needs no signature, so the ping key reaches it; the ping comes from elsewhere.
     expect(pings.lookUpSlug('web1', false)).toEqual({ found: true, host: 'web1' });
-    pings.apply({ host: 'web1', signal: SUCCESS, msg: undefined, addr: '198.51.100.9', runId: undefined });
-    pings.apply({ host: 'backup', signal: SUCCESS, msg: undefined, addr: '198.51.100.9', runId: undefined });
+    pings.apply({
+      protocol: 'healthchecks',
+      host: 'web1',
+      signal: SUCCESS,
+      msg: undefined,
+      addr: '198.51.100.9',
+      runId: undefined,
+    });
+    pings.apply({
+      protocol: 'healthchecks',
+      host: 'backup',
+      signal: SUCCESS,
+      msg: undefined,
+      addr: '198.51.100.9',
+      runId: undefined,
+    });
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(updates).toHaveLength(1);
     expect(dns.status('backup')).toBeUndefined();

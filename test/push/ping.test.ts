@@ -30,7 +30,15 @@ function setup(overrides: Partial<PushPingsConfig> = {}) {
     options: pushOptionsOf(config),
   });
   const ping = (signal: Ping['signal'], extra: Partial<Ping> = {}) =>
-    pings.apply({ host: 'backup', signal, msg: undefined, addr: '192.0.2.9', runId: undefined, ...extra });
+    pings.apply({
+      protocol: 'healthchecks',
+      host: 'backup',
+      signal,
+      msg: undefined,
+      addr: '192.0.2.9',
+      runId: undefined,
+      ...extra,
+    });
   const record = (host = 'backup') => table.record(table.find(host));
   return { pings, ping, monitor, table, sink, wait, record };
 }

@@ -6,6 +6,7 @@ import type { EventLimits, Store, StoreParts } from '../../src/store/store.js';
 import { hostRecord } from '../helpers/host-record.js';
 import type { ContractContext, StoreHarness } from './contract/context.js';
 import { outboxContract } from './contract/outbox.js';
+import { pingRecord, pingsContract } from './contract/pings.js';
 import { silencesContract } from './contract/silences.js';
 
 export type { StoreHarness } from './contract/context.js';
@@ -63,6 +64,7 @@ export function testStore(name: string, makeHarness: () => StoreHarness | Promis
     outboxContract(t);
     silencesContract(t);
     sessionsContract(t);
+    pingsContract(t);
     durabilityContract(t);
   });
 }
@@ -141,6 +143,7 @@ async function writeEverywhere(tx: StoreParts, tag: string): Promise<void> {
   });
   await tx.silences.add({ pattern: `h-${tag}`, until: 10_000, reason: null, createdAt: 1 });
   await tx.sessions.add(session(`key-${tag}`));
+  await tx.pings.add([pingRecord(`h-${tag}`, 1)]);
 }
 
 /** What `writeEverywhere` left, per sub-store. */
@@ -154,8 +157,12 @@ async function everything(store: Store) {
     announced: (await store.outbox.announcedHosts()).map((a) => a.host),
     silences: (await store.silences.active(0)).map((s) => s.pattern),
     sessions: (await store.sessions.list()).map((s) => s.key),
+    // Pings are read by host: those of every host this file's transactions write.
+    pings: (await Promise.all(TAGS.map((tag) => store.pings.recent(`h-${tag}`)))).flat().map((p) => p.host),
   };
 }
+
+const TAGS = ['a', 'b', 'kept', 'lost', 'late'];
 
 const NOTHING = {
   hosts: [],
@@ -166,6 +173,7 @@ const NOTHING = {
   announced: [],
   silences: [],
   sessions: [],
+  pings: [],
 };
 
 function transactionContract(t: ContractContext): void {
@@ -181,6 +189,7 @@ function transactionContract(t: ContractContext): void {
         announced: ['h-a'],
         silences: ['h-a'],
         sessions: ['key-a'],
+        pings: ['h-a'],
       });
     });
 

@@ -79,6 +79,12 @@ function seed(db: Database.Database, version: number): void {
        VALUES ('key1', 'alice', 'admin', 'csrf1', 'cred1', ${T}, ${T})`,
     ).run();
   }
+  if (version >= 6) {
+    db.prepare(
+      `INSERT INTO pings (host, slot, n, at, protocol, kind, exit_code, body, addr, run_id)
+       VALUES ('web1', 1, 1, ${T}, 'healthchecks', 'fail', 3, 'tar: short read', '192.0.2.9', NULL)`,
+    ).run();
+  }
 }
 
 describe('the SQLite schema', () => {
@@ -126,6 +132,20 @@ describe('the SQLite schema', () => {
         expect((await store.silences.active(T)).map((s) => s.pattern)).toEqual(['db*']);
       }
       if (version >= 5) expect((await store.sessions.list()).map((s) => s.user)).toEqual(['alice']);
+      if (version >= 6) {
+        expect(await store.pings.recent('web1')).toEqual([
+          {
+            host: 'web1',
+            at: T,
+            protocol: 'healthchecks',
+            kind: 'fail',
+            exitCode: 3,
+            body: 'tar: short read',
+            addr: '192.0.2.9',
+            runId: null,
+          },
+        ]);
+      }
       // Every table of the current schema takes rows, and the ids go on from the old ones.
       await store.sessions.add({
         key: 'new',
@@ -136,6 +156,19 @@ describe('the SQLite schema', () => {
         created: T,
         lastSeen: T,
       });
+      await store.pings.add([
+        {
+          host: 'web1',
+          at: T + 1,
+          protocol: 'consul',
+          kind: 'warn',
+          exitCode: null,
+          body: null,
+          addr: '192.0.2.9',
+          runId: null,
+        },
+      ]);
+      expect((await store.pings.recent('web1')).map((p) => p.protocol)[0]).toBe('consul');
       const [next] = await store.events.append([
         { at: T + 1, host: 'web1', kind: 'state', from: 'down', to: 'up', reason: 'back' },
       ]);

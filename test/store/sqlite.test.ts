@@ -141,9 +141,9 @@ describe('the SQLite store', () => {
     const created = openSqliteStore({ path }, storeContext());
     for (const key of ['first', 'second']) await queueMessage(created, key);
     await created.close();
-    // As schema 3 left it: no place of its own for a message, and no sessions.
+    // As schema 3 left it: no place of its own for a message, no sessions, no pings.
     const db = new Database(path);
-    db.exec('ALTER TABLE outbox DROP COLUMN position; DROP TABLE sessions');
+    db.exec('ALTER TABLE outbox DROP COLUMN position; DROP TABLE sessions; DROP TABLE pings');
     db.pragma('user_version = 3');
     db.close();
     const upgraded = openSqliteStore({ path }, storeContext());

@@ -35,6 +35,27 @@ export interface HostJson {
   lost: number;
   loss: number | null;
   dns: DnsStatusJson | null;
+  /** A job's run that started (`/start`) and has not finished; null when none is open. */
+  run: RunJson | null;
+}
+
+export interface RunJson {
+  started: string;
+  /** The id the job gave it (`?rid=`), if any. */
+  id: string | null;
+  /** When the host is down unless the run finishes first: its start + the host's grace. */
+  deadline: string;
+}
+
+/** One of a host's last HTTP pings (`GET /api/hosts/{name}/pings`), newest first. */
+export interface PingJson {
+  at: string;
+  protocol: string;
+  kind: 'success' | 'warn' | 'fail' | 'start' | 'log';
+  exit_code: number | null;
+  body: string | null;
+  addr: string;
+  rid: string | null;
 }
 
 export interface EventJson {

@@ -1,5 +1,5 @@
 import type { BeatJson } from './api.js';
-import { percent, seconds } from './format.js';
+import { percent, seconds, span } from './format.js';
 
 const WIDTH = 640;
 const HEIGHT = 160;
@@ -83,7 +83,7 @@ export function BeatsChart({
           <>
             <line class="interval" x1={LEFT} x2={WIDTH} y1={y(intervalMs)} y2={y(intervalMs)} />
             <text class="axis" x={LEFT - 6} y={y(intervalMs) + 4} text-anchor="end">
-              {`${interval} s`}
+              {span(interval)}
             </text>
           </>
         )}

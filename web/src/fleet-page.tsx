@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/ho
 import type { HostState } from './api.js';
 import { useNow } from './clock.js';
 import { type CountKey, type FleetChanges, fleet, type Host } from './fleet.js';
-import { ago } from './format.js';
+import { ago, runningSince } from './format.js';
 import { Observable, useObservable, useSelect } from './observable.js';
 import { hostHref } from './route.js';
 
@@ -68,7 +68,7 @@ export function FleetPage() {
         <input
           type="search"
           class="filter"
-          placeholder="Filter: name, address, message, DNS name"
+          placeholder="Filter: name, address, message, DNS name, running"
           aria-label="Filter hosts"
           value={options.text}
           onInput={(event) => set({ text: event.currentTarget.value })}
@@ -187,6 +187,11 @@ function HostRow({ host, top, now }: { host: Host; top: number; now: number }) {
           {(host.status === 'warn' || host.status === 'fail') && (
             <span class={`badge b-${host.status}`}>{host.status}</span>
           )}
+          {host.run && (
+            <span class="run" data-run={host.run.started}>
+              {runningSince(host.run.started, now)}
+            </span>
+          )}
           {host.msg}
         </span>
         <span class="dns">{host.dns?.name ?? ''}</span>
@@ -227,7 +232,7 @@ function visibleHosts(hosts: Map<string, Host>, options: ViewOptions): Host[] {
     if (!inState(host, options.show)) continue;
     if (words.length > 0) {
       host.haystack ??=
-        `${host.name} ${host.addr} ${host.msg ?? ''} ${host.dns?.name ?? ''} ${host.state} ${host.status}`.toLowerCase();
+        `${host.name} ${host.addr} ${host.msg ?? ''} ${host.dns?.name ?? ''} ${host.state} ${host.status}${host.run ? ' running' : ''}`.toLowerCase();
       const haystack = host.haystack;
       if (!words.every((word) => haystack.includes(word))) continue;
     }

@@ -228,11 +228,14 @@ function applyHeartbeat(state: FleetState, frame: HeartbeatFrame): void {
       lost: 0,
       loss: null,
       dns: null,
+      run: null,
     });
     state.hosts.set(frame.host, host);
     state.incomplete.add(frame.host);
     pending.membership++;
   }
+  // A heartbeat may be the finish of the host's open run: only hbd knows whether it ended it.
+  if (host.run !== null) state.incomplete.add(frame.host);
   const nextState = frame.status === 'bye' ? 'left' : 'up';
   if (host.state !== nextState || host.status !== frame.status) pending.states++;
   if (host.msg !== frame.msg || host.addr !== frame.addr) pending.texts++;

@@ -20,11 +20,30 @@ export function dateTime(iso: string | number): string {
   );
 }
 
+/** Local time of day, to the second: "02:00:04". */
+export function timeOfDay(iso: string | number): string {
+  return dateTime(iso).slice(11);
+}
+
+/** Seconds as people say them: "1h", "10m", "1h 30m", not "3600 s". */
+export function span(seconds: number): string {
+  return duration(seconds * 1000);
+}
+
+/** "running since 02:00:04, 12m": a run's start (with its date once a day old) and how long it has been going. */
+export function runningSince(started: string, now: number): string {
+  const at = Date.parse(started);
+  const since = now - at < 24 * 60 * 60 * 1000 ? timeOfDay(at) : dateTime(at);
+  return `running since ${since}, ${duration(now - at)}`;
+}
+
 export function percent(share: number | null, digits = 1): string {
   return share === null ? '–' : `${(share * 100).toFixed(digits)} %`;
 }
 
+/** A gap between heartbeats: to the hundredth of a second while that matters ("30.02 s"), then as people say it ("1h 30m"). */
 export function seconds(ms: number): string {
+  if (ms >= 60_000) return duration(ms);
   return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 

@@ -7,14 +7,16 @@ import {
   getJson,
   type HostJson,
   type OutboxMessageJson,
+  type PingJson,
   type UptimeJson,
 } from './api.js';
 import { BeatsChart } from './beats-chart.js';
 import { useNow } from './clock.js';
 import { EventList, type TimelineEntry } from './event-list.js';
 import { addDetails, fleet } from './fleet.js';
-import { ago, dateTime, globMatches, percent } from './format.js';
+import { ago, dateTime, globMatches, percent, runningSince, span, timeOfDay } from './format.js';
 import { useObservable, useSelect } from './observable.js';
+import { PingList } from './ping-list.js';
 import { SilenceForm } from './silence-form.js';
 import { refreshSilences, silences } from './silences.js';
 
@@ -22,6 +24,11 @@ type HostDetail = HostJson & { events: EventJson[] };
 
 /** The beats chart and uptime are fetched again at most this often while heartbeats arrive. */
 const REFRESH_MS = 1000;
+/**
+ * How often the last pings are asked for besides: a `/start` or `/log` ping moves no heartbeat
+ * through the live feed, yet changes the run and the message shown here.
+ */
+const PINGS_REFRESH_MS = 5000;
 
 export function HostPage({ name }: { name: string }) {
   const rev = useSelect(fleet, (state) => state.hosts.get(name)?.rev ?? -1);
@@ -33,27 +40,63 @@ export function HostPage({ name }: { name: string }) {
   const [beats, setBeats] = useState<BeatJson[] | null>(null);
   const [uptime, setUptime] = useState<UptimeJson | null>(null);
   const [notifications, setNotifications] = useState<OutboxMessageJson[]>([]);
+  const [pings, setPings] = useState<PingJson[]>([]);
   const [silencing, setSilencing] = useState(false);
+  /** Bumped when the page shows another host (or goes): answers asked for before are dropped. */
+  const generation = useRef(0);
+  /** The newest ping seen: null for none, undefined before the first answer. */
+  const newestPing = useRef<string | null | undefined>(undefined);
 
-  useEffect(() => {
-    let current = true;
-    setDetail(null);
+  const loadDetail = () => {
+    const asked = generation.current;
     getJson<HostDetail>(`/api/hosts/${encodeURIComponent(name)}`).then(
       (answer) => {
-        if (!current) return;
+        if (asked !== generation.current) return;
         setDetail(answer);
         const { events: _, ...fields } = answer;
         addDetails(fields);
       },
-      (error) => current && error instanceof ApiError && error.status === 404 && setDetail('missing'),
+      (error) =>
+        asked === generation.current &&
+        error instanceof ApiError &&
+        error.status === 404 &&
+        setDetail('missing'),
     );
+  };
+  const loadPings = () => {
+    const asked = generation.current;
+    getJson<{ pings: PingJson[] }>(`/api/hosts/${encodeURIComponent(name)}/pings`).then(
+      (answer) => {
+        if (asked !== generation.current) return;
+        setPings(answer.pings);
+        const first = answer.pings[0];
+        const newest = first === undefined ? null : `${first.at} ${first.kind} ${answer.pings.length}`;
+        // A new ping may have started or ended a run, or left a message: the host is read again.
+        if (newestPing.current !== undefined && newest !== newestPing.current) loadDetail();
+        newestPing.current = newest;
+      },
+      () => asked === generation.current && setPings([]),
+    );
+  };
+
+  useEffect(() => {
+    const asked = ++generation.current;
+    setDetail(null);
+    setPings([]);
+    newestPing.current = undefined;
+    loadDetail();
+    loadPings();
+    const timer = setInterval(loadPings, PINGS_REFRESH_MS);
     getJson<{ messages: OutboxMessageJson[] }>('/api/outbox?limit=200').then(
-      (answer) => current && setNotifications(answer.messages.filter((m) => m.hosts.includes(name))),
-      () => current && setNotifications([]),
+      (answer) =>
+        asked === generation.current &&
+        setNotifications(answer.messages.filter((m) => m.hosts.includes(name))),
+      () => asked === generation.current && setNotifications([]),
     );
     void refreshSilences();
     return () => {
-      current = false;
+      generation.current++;
+      clearInterval(timer);
     };
   }, [name, snapshots]);
 
@@ -64,6 +107,7 @@ export function HostPage({ name }: { name: string }) {
         () => setBeats(null),
       );
       getJson<UptimeJson>(`/api/hosts/${encodeURIComponent(name)}/uptime`).then(setUptime, () => {});
+      loadPings();
     },
     [name, rev],
     REFRESH_MS,
@@ -129,10 +173,20 @@ export function HostPage({ name }: { name: string }) {
           <dt>first seen</dt>
           <dd>{dateTime(host.first_seen)}</dd>
           <dt>interval</dt>
-          <dd>
-            {host.interval ? `${host.interval} s + grace ${host.grace} s` : '–'}
-            {host.every !== null && host.every !== host.interval ? ` (announces ${host.every} s)` : ''}
+          <dd data-field="interval">
+            {host.interval ? `${span(host.interval)} + grace ${span(host.grace)}` : '–'}
+            {host.every !== null && host.every !== host.interval ? ` (announces ${span(host.every)})` : ''}
           </dd>
+          {host.run && (
+            <>
+              <dt>run</dt>
+              <dd data-field="run">
+                {runningSince(host.run.started, now)}
+                {host.run.id ? ` (run ${host.run.id})` : ''}; down at {timeOfDay(host.run.deadline)} unless it
+                finishes
+              </dd>
+            </>
+          )}
           <dt>heartbeats</dt>
           <dd>
             {host.seq === null
@@ -168,6 +222,12 @@ export function HostPage({ name }: { name: string }) {
           )}
         </div>
       </div>
+      {pings.length > 0 && (
+        <>
+          <h2>Last pings</h2>
+          <PingList pings={pings} />
+        </>
+      )}
       <h2>Events and notifications</h2>
       <EventList entries={timeline} showHost={false} />
     </section>

@@ -3,8 +3,9 @@ import { normalizeHostName } from '../../protocol/hostname.js';
 import { readBodyPrefix } from '../body.js';
 import { clientAddress } from '../client-address.js';
 import { FAIL, type PingSignal, type PushPings, SUCCESS, WARN } from '../ping.js';
-import { definePushProtocol } from '../protocol.js';
+import { definePushProtocol, withoutTrailingSlash } from '../protocol.js';
 
+const ID = 'consul';
 const PREFIX = '/v1/agent/check/';
 
 /** The TTL check endpoints and what each says; `update` says it in its body. */
@@ -41,9 +42,10 @@ const UNKNOWN_CHECK = 'Unknown check ID. Ensure that the check ID is passed, not
  * token (`?token=`, `X-Consul-Token` or `Authorization: Bearer`, in Consul's order) is the host's
  * push token, or the ping key for any host it reaches. Answers as a Consul agent does: 200 with
  * an empty body, 400 for a bad body, 403 for a bad token, 404 for an unknown check, 405 for a
- * method other than PUT.
+ * method other than PUT. A trailing slash after the check id is taken as if it were not there.
  */
 export const consul = definePushProtocol({
+  id: ID,
   name: 'Consul TTL checks',
   prefixes: [PREFIX],
   routes: [
@@ -51,30 +53,35 @@ export const consul = definePushProtocol({
       methods: 'all',
       path: `${PREFIX}*`,
       async handle(c, pings, next) {
-        const rest = c.req.path.slice(PREFIX.length);
+        const rest = withoutTrailingSlash(c.req.path).slice(PREFIX.length);
         const slash = rest.indexOf('/');
         const name = slash < 0 ? '' : rest.slice(0, slash);
         // Consul's other check endpoints (register, deregister) are not hbd's to serve.
         const verb = Object.hasOwn(VERBS, name) ? VERBS[name] : undefined;
         if (verb === undefined) return next();
         if (c.req.method !== 'PUT') {
+          pings.refuse(ID, 'bad');
           return c.text(`method ${c.req.method} not allowed`, 405, { Allow: 'PUT' });
         }
         // In Consul's order: the body is read and checked before the token.
         let update: Update;
         if (verb === 'body') {
           const read = await readUpdate(c);
-          if (typeof read === 'string') return c.text(read, read === TOO_LARGE ? 413 : 400);
+          if (typeof read === 'string') {
+            pings.refuse(ID, 'bad');
+            return c.text(read, read === TOO_LARGE ? 413 : 400);
+          }
           update = read;
         } else {
           update = { signal: verb, output: c.req.query('note') };
         }
         const host = hostOf(c, pings, rest.slice(slash + 1));
         if (typeof host !== 'string') {
-          pings.stats.unknown++;
+          pings.refuse(ID, 'not_found');
           return c.text(host.refusal, host.status);
         }
         pings.apply({
+          protocol: ID,
           host,
           signal: update.signal,
           msg: messageOf(update.output),

@@ -2,7 +2,7 @@ import type { Context, Next } from 'hono';
 import { messageOf, PING_BODY_LIMIT_BYTES, readBodyPrefix } from '../body.js';
 import { clientAddress } from '../client-address.js';
 import { FAIL, LOG, type PingSignal, type PushPings, START, SUCCESS } from '../ping.js';
-import { definePushProtocol } from '../protocol.js';
+import { definePushProtocol, withoutTrailingSlash } from '../protocol.js';
 
 /**
  * Healthchecks.io's check UUIDs (and run ids) in canonical form. Paths of this shape belong to
@@ -18,6 +18,7 @@ export const PING_HEADERS = {
 const FAST_OK_HEADERS = { 'Content-Type': 'text/plain; charset=UTF-8', ...PING_HEADERS };
 const FAST_PREFIX = '/ping/';
 const MAX_EXIT_CODE = 255;
+const ID = 'healthchecks';
 
 /**
  * The signal of a URL suffix; `bad-exit-code` for a number past 255 (which Healthchecks.io answers
@@ -43,13 +44,15 @@ export function signalOf(suffix: string | undefined): PingSignal | 'bad-exit-cod
 
 /**
  * Healthchecks.io: `/ping/{token}[/start|/fail|/log|/{exit}]`, `/ping/{ping_key}/{host}[/suffix]
- * [?create=1]`, and the same without `/ping` (as the hosted service is pinged). GET, POST (the
- * body is the message) and HEAD. Answers `OK`, `Created`, `not found`, `invalid url format`.
+ * [?create=1]`, and the same without `/ping` (as the hosted service is pinged), each also with a
+ * trailing slash. GET, POST (the body is the message) and HEAD. Answers `OK`, `Created`,
+ * `not found`, `invalid url format`.
  *
  * A path without the `/ping` prefix is a ping only when its first part is a known token, the
  * ping key, or UUID-shaped; anything else is passed on to the rest of hbd.
  */
 export const healthchecks = definePushProtocol({
+  id: ID,
   name: 'Healthchecks.io',
   prefixes: ['/ping/'],
   routes: [
@@ -59,7 +62,7 @@ export const healthchecks = definePushProtocol({
       methods: ['GET', 'POST'],
       path: '/*',
       handle(c, pings, next) {
-        const parts = c.req.path.slice(1).split('/');
+        const parts = withoutTrailingSlash(c.req.path).slice(1).split('/');
         const prefixed = parts[0] === 'ping';
         const segments = prefixed ? parts.slice(1) : parts;
         if (segments.length === 0 || segments.length > 3 || segments.includes('')) {
@@ -70,20 +73,22 @@ export const healthchecks = definePushProtocol({
     },
   ],
   fastPath(method, url, pings, addr) {
-    // `GET /ping/{token}`, the one request a fleet of cron jobs sends most. A suffix, a query or
-    // an encoded character goes to the route, which answers it exactly as it always does.
+    // `GET /ping/{token}` (or `/ping/{token}/`), the one request a fleet of cron jobs sends most.
+    // A suffix, a query or an encoded character goes to the route, which answers it exactly as
+    // it always does.
     if (
       (method !== 'GET' && method !== 'HEAD') ||
       !url.startsWith(FAST_PREFIX) ||
-      url.indexOf('/', FAST_PREFIX.length) >= 0 ||
       url.indexOf('?') >= 0 ||
       url.indexOf('%') >= 0
     ) {
       return undefined;
     }
-    const host = pings.hostOfToken(url.slice(FAST_PREFIX.length));
+    const token = withoutTrailingSlash(url).slice(FAST_PREFIX.length);
+    if (token.indexOf('/') >= 0) return undefined;
+    const host = pings.hostOfToken(token);
     if (host === undefined) return undefined;
-    pings.apply({ host, signal: SUCCESS, msg: undefined, addr: addr(), runId: undefined });
+    pings.apply({ protocol: ID, host, signal: SUCCESS, msg: undefined, addr: addr(), runId: undefined });
     return { status: 200, headers: FAST_OK_HEADERS, body: 'OK' };
   },
 });
@@ -115,19 +120,20 @@ async function answerPing(
 ) {
   const signal = signalOf(suffix);
   if (signal === undefined) return notFound(c, pings);
-  if (signal === 'bad-exit-code') return c.text('invalid url format', 400, PING_HEADERS);
+  if (signal === 'bad-exit-code') return badRequest(c, pings, 'invalid url format');
   const runId = c.req.query('rid');
-  if (runId !== undefined && !UUID.test(runId)) return c.text('invalid uuid format', 400, PING_HEADERS);
+  if (runId !== undefined && !UUID.test(runId)) return badRequest(c, pings, 'invalid uuid format');
   let msg: string | undefined;
   if (c.req.method === 'POST') {
     try {
       msg = messageOf(await readBodyPrefix(c.req.raw.body, PING_BODY_LIMIT_BYTES));
     } catch {
       // The client went away mid-body: what it meant is unknown, so nothing is applied.
-      return c.text('incomplete request body', 400, PING_HEADERS);
+      return badRequest(c, pings, 'incomplete request body');
     }
   }
   const { created } = pings.apply({
+    protocol: ID,
     host,
     signal,
     msg,
@@ -138,6 +144,11 @@ async function answerPing(
 }
 
 function notFound(c: Context, pings: PushPings) {
-  pings.stats.unknown++;
+  pings.refuse(ID, 'not_found');
   return c.text('not found', 404, PING_HEADERS);
+}
+
+function badRequest(c: Context, pings: PushPings, answer: string) {
+  pings.refuse(ID, 'bad');
+  return c.text(answer, 400, PING_HEADERS);
 }

@@ -5,7 +5,7 @@ import type { BadRowReporter } from './damage.js';
 import { fromRow, type HostRow, toRow } from './host-row.js';
 import type { Sync } from './sync.js';
 
-/** The `hosts` table (schema 1). */
+/** The `hosts` table (schema 1); a deleted host's rows in `pings` (schema 6) go with it. */
 export function createSqliteHosts(db: Database.Database, skipRow: BadRowReporter): Sync<HostStore> {
   const upsertHost = db.prepare<HostRow>(
     `INSERT INTO hosts (name, state, status, msg, fields, addr, ip4, ip6, signed, first_seen, last_seen,
@@ -25,6 +25,8 @@ export function createSqliteHosts(db: Database.Database, skipRow: BadRowReporter
      WHERE name = ?`,
   );
   const deleteHost = db.prepare<[string]>('DELETE FROM hosts WHERE name = ?');
+  // A forgotten host's pings go with it: a host that comes back by that name starts afresh.
+  const deletePings = db.prepare<[string]>('DELETE FROM pings WHERE host = ?');
   const selectHosts = db.prepare<[], HostRow & { id: number }>('SELECT * FROM hosts ORDER BY id');
 
   return {
@@ -39,7 +41,10 @@ export function createSqliteHosts(db: Database.Database, skipRow: BadRowReporter
       return hosts;
     },
     write(changes: HostChanges) {
-      for (const name of changes.deletes) deleteHost.run(name);
+      for (const name of changes.deletes) {
+        deleteHost.run(name);
+        deletePings.run(name);
+      }
       for (const host of changes.upserts) upsertHost.run(toRow(host));
       for (const t of changes.timings) {
         updateTiming.run(

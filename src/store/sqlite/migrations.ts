@@ -107,6 +107,22 @@ export const MIGRATIONS: readonly string[] = [
      created REAL NOT NULL,
      last_seen REAL NOT NULL
    );`,
+  // The last pings of each host (store/ping-store.ts): a ring of PINGS_KEPT rows per host. `n`
+  // numbers a host's pings; the one numbered n takes slot n % PINGS_KEPT, replacing the row
+  // there in place, so a host looping pings rewrites its own rows and never adds any.
+  `CREATE TABLE pings (
+     host TEXT NOT NULL,
+     slot INTEGER NOT NULL,
+     n INTEGER NOT NULL,
+     at REAL NOT NULL,
+     protocol TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     exit_code INTEGER,
+     body TEXT,
+     addr TEXT NOT NULL,
+     run_id TEXT,
+     UNIQUE (host, slot)
+   );`,
 ];
 
 /** Brings the file to the current schema, in one transaction; refuses a file of a newer hbd. */

@@ -11,6 +11,7 @@ import { createSqliteEvents } from './events.js';
 import { createSqliteHosts } from './hosts.js';
 import { migrate } from './migrations.js';
 import { createSqliteOutbox } from './outbox.js';
+import { createSqlitePings } from './pings.js';
 import { Serial } from './serial.js';
 import { createSqliteSessions } from './sessions.js';
 import { createSqliteSilences } from './silences.js';
@@ -73,6 +74,7 @@ function open(path: string, context: StoreContext): Store {
     outbox: createSqliteOutbox(db, skipRow),
     silences: createSqliteSilences(db),
     sessions: createSqliteSessions(db, skipRow),
+    pings: createSqlitePings(db, skipRow),
   };
 
   const serial = new Serial();
@@ -180,6 +182,7 @@ const consequenceOfSkipping: Readonly<Record<string, string>> = {
   notify_triggers: 'the notification it was waiting to become is not sent',
   outbox: 'this message is not sent, nor listed',
   sessions: 'whoever logged in with it logs in again',
+  pings: 'this ping is not listed',
 };
 
 /**

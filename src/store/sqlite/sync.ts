@@ -1,4 +1,5 @@
 import type { OutboxStore } from '../outbox-store.js';
+import type { PingStore } from '../ping-store.js';
 import type { SilenceStore } from '../silence-store.js';
 import type { DnsStore, EventStore, HostStore, SessionStore, StoreParts } from '../store.js';
 
@@ -15,6 +16,7 @@ export interface SyncParts {
   outbox: Sync<OutboxStore>;
   silences: Sync<SilenceStore>;
   sessions: Sync<SessionStore>;
+  pings: Sync<PingStore>;
 }
 
 // The two lists must name the same sub-stores.
@@ -25,4 +27,5 @@ export const PART_NAMES = [
   'outbox',
   'silences',
   'sessions',
+  'pings',
 ] as const satisfies readonly (keyof StoreParts)[];
