@@ -16,6 +16,12 @@ import { statusCommand } from './status.js';
 import { exitOnUsageError } from './usage-exit.js';
 import { hbdVersion } from './version.js';
 
+// `hbd events --follow | head` closes the pipe under us: that ends the command, not in a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command('hbd')
   .description('hbd, the heartbeat daemon: knows which hosts are up, went quiet, or came back')
   .version(hbdVersion())

@@ -213,7 +213,9 @@ describe('the dashboard, live against a real hbd', () => {
     await expect
       .poll(() => page.locator('[data-uptime="last day"] .uptime-value').textContent())
       .toBe('100 %');
-    await expect.poll(() => page.locator('.events').textContent()).toContain('first heartbeat, from 127.0.0.1');
+    await expect
+      .poll(() => page.locator('.events').textContent())
+      .toContain('first heartbeat, from 127.0.0.1');
     await page.screenshot({ path: `${ARTIFACTS}dashboard-host-light.png`, fullPage: true });
 
     await page.emulateMedia({ colorScheme: 'dark' });
