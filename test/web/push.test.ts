@@ -124,9 +124,9 @@ describe('the dashboard, for jobs that ping over HTTP', () => {
       expect(await newest.locator('.badge').textContent()).toBe('failure, exit code 1');
       expect(await newest.locator('.ping-body').textContent()).toBe('pg_dump: error: connection refused');
       await expect.poll(() => page.locator('dd[data-field="run"]').count(), { timeout: 10_000 }).toBe(0);
-      expect(await page.locator('dd[data-field="msg"]').textContent()).toBe(
-        'exit code 1: pg_dump: error: connection refused',
-      );
+      await expect
+        .poll(() => page.locator('dd[data-field="msg"]').textContent())
+        .toBe('exit code 1: pg_dump: error: connection refused');
       // A start moves no heartbeat through the live feed: the page asks for the last pings itself.
       await ping(`/ping/${BACKUP}/start`);
       await expect.poll(() => page.locator('dd[data-field="run"]').count(), { timeout: 15_000 }).toBe(1);
@@ -144,14 +144,14 @@ describe('the dashboard, for jobs that ping over HTTP', () => {
     async () => {
       await page.goto(hbd.url('/#/host/kuma-job'));
       await expect.poll(() => page.locator('.fields').textContent()).toContain('ping42');
-      expect(await page.locator('dd[data-field="interval"]').textContent()).toBe('5m + grace 30s');
+      await expect.poll(() => page.locator('dd[data-field="interval"]').textContent()).toBe('5m + grace 30s');
       await expect.poll(pingKinds).toEqual(['success']);
       await hbd.send('host=web1 msg="a heartbeat, not a ping"');
       await page.goto(hbd.url('/#/host/web1'));
       await expect
         .poll(() => page.locator('dd[data-field="msg"]').textContent())
         .toBe('a heartbeat, not a ping');
-      expect(await page.locator('dd[data-field="interval"]').textContent()).toBe('1m + grace 30s');
+      await expect.poll(() => page.locator('dd[data-field="interval"]').textContent()).toBe('1m + grace 30s');
       expect(await page.locator('.pings').count()).toBe(0);
       expect(problems).toEqual([]);
     },
