@@ -1,12 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { startDaemon } from '../../src/daemon/start.js';
+import { launchBrowser } from '../helpers/browser.js';
 import { getJson, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // The functions given to page.evaluate() run in Chromium, but this file is compiled for Node,
@@ -28,7 +28,6 @@ declare const PerformanceObserver: new (
   callback: (list: { getEntries(): { startTime: number; duration: number }[] }) => void,
 ) => { observe(options: { type: string; buffered: boolean }): void };
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = `${ROOT}test-artifacts/`;
 const API_TOKEN = 'dashboard-test-token-0123456789';
@@ -37,22 +36,8 @@ const SLOW = { timeout: 90_000 };
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `the dashboard tests drive ${CHROMIUM}: run ./scripts/install-test-deps.sh to install it`,
-    );
-  }
-  // The daemon below runs from source and serves the build in dist/web: make it this tree's.
-  execFileSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', 'web', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
   mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking'],
-  });
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
