@@ -13,8 +13,9 @@ import { sendCommand } from './send.js';
 import { serveCommand } from './serve.js';
 import { silenceCommand, silencesCommand, unsilenceCommand } from './silence.js';
 import { statusCommand } from './status.js';
+import { storeCommand } from './store-copy.js';
 import { exitOnUsageError } from './usage-exit.js';
-import { hbdVersion } from './version.js';
+import { hbdVersion } from '../lib/version.js';
 
 // `hbd events --follow | head` closes the pipe under us: that ends the command, not in a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -40,7 +41,8 @@ const program = new Command('hbd')
   .addCommand(notifyCommand())
   .addCommand(silenceCommand())
   .addCommand(silencesCommand())
-  .addCommand(unsilenceCommand());
+  .addCommand(unsilenceCommand())
+  .addCommand(storeCommand());
 exitOnUsageError(program);
 
 // A word where a command goes would otherwise reach `serve`, the default, and be refused as

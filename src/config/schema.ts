@@ -15,6 +15,7 @@ import {
 } from '../lib/schema-leaves.js';
 import { ROLES } from '../model/role.js';
 import { CHANNEL_SECRET_KEYS, PUSHSRV_CHOICES } from '../notify/channels/index.js';
+import { clusterSection } from './cluster-schema.js';
 import { metricsSection } from './metrics-schema.js';
 import { notifySection } from './notify-schema.js';
 import { defaultPickfile, type Env, type PathContext, resolvePath } from './paths.js';
@@ -202,6 +203,7 @@ export function configSchema(ctx: SchemaContext) {
       hbd_port: intRange(0, 65535).default(50004),
       pickfile: filePath(ctx).default(defaultPickfile(ctx.env, ctx.home)),
       store: storeSection(ctx),
+      cluster: clusterSection(),
       logfile: optionalFilePath(ctx),
       logfmt: oneOf(['text', 'json']).default('text'),
       log_level: oneOf(['debug', 'info', 'warn', 'error']).default('info'),

@@ -1,9 +1,12 @@
 import type { Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
+import { PropagationLag } from '../cluster/lag.js';
+import { RoleSink } from '../cluster/role-sink.js';
+import { BeatShare, PROPAGATION_SLACK_MS } from '../cluster/share.js';
 import type { Config } from '../config/schema.js';
-import { DnsPublisher } from '../dns/publisher.js';
 import { Access } from '../http/access.js';
 import { createApi } from '../http/app.js';
+import { registerClusterMetrics } from '../http/cluster-metrics.js';
 import { hostSource } from '../http/host-json.js';
 import { HostOrder } from '../http/host-order.js';
 import { createMetrics } from '../http/metrics.js';
@@ -18,8 +21,7 @@ import { listenUdp, type UdpListener } from '../ingest/udp.js';
 import { Bus } from '../lib/bus.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
-import { createChannels } from '../notify/channels/index.js';
-import { NotifyEngine } from '../notify/engine.js';
+import { hbdVersion } from '../lib/version.js';
 import { Silences } from '../notify/silences.js';
 import { notifyTriggers } from '../notify/triggers.js';
 import { PushPings } from '../push/ping.js';
@@ -37,14 +39,19 @@ import {
   reportStoreRecovered,
   writeProblems,
 } from '../store/fault-reports.js';
+import type { Fence } from '../store/fencing.js';
 import { openJournal } from '../store/journal.js';
+import type { HostWriter, WriterOptions } from '../store/store.js';
 import { LiveFeed } from '../ws/live-feed.js';
 import { feedUpgradeHandler } from '../ws/upgrade.js';
-import { dnsLookupOf, dnsPublisherOptionsOf } from './dns-settings.js';
+import { ClusterNode } from './cluster-node.js';
+import { reportClusterShareFailure, reportClusterShareRecovered } from './cluster-reports.js';
 import { unsignedExposureWarning } from './exposure-warning.js';
-import { every, pruneHistory, recentStateChanges } from './housekeeping.js';
+import { every } from './housekeeping.js';
 import { closeHttp, endpointOf, type HttpEndpoint, listenHttp } from './http-server.js';
 import { gatekeeperOf, hostLimitsOf, timingOf } from './ingest-settings.js';
+import { type LeaderNotify, leaderDns, leaderNotify } from './leader-facades.js';
+import { LeaderTerm } from './leader-term.js';
 import { Lifecycle } from './lifecycle.js';
 import { notifySettingsOf } from './notify-settings.js';
 import { pushOptionsOf } from './push-settings.js';
@@ -53,7 +60,7 @@ import { warnAboutReceiveBuffer } from './udp-buffer.js';
 
 /** How often deadlines are checked: a host goes late or down at most this long after its deadline. */
 const SWEEP_MS = 100;
-const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const _PRUNE_EVERY_MS = 60 * 60 * 1000;
 
 export interface RunningDaemon {
   readonly udp: { host: string; port: number };
@@ -65,7 +72,8 @@ export interface RunningDaemon {
   readonly stats: IngestStats;
   /** Mutes on hosts, for the notification path and the API. */
   readonly silences: Silences;
-  readonly notify: NotifyEngine;
+  /** The current leader term's notifications (a single node's, from start to stop). */
+  readonly notify: LeaderNotify;
   /** The HTTP push endpoints' state: tokens and counters. */
   readonly push: PushPings;
   /** The top-level config keys a reload applies; the others need a restart. */
@@ -116,17 +124,23 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     const table = new HostTable();
     const beatHistory = new BeatHistory();
 
+    // Set once the cluster node exists: a store several nodes share fences the leader's writes with it.
+    let clusterNode: ClusterNode | undefined;
+    const fence: Fence = { node: config.cluster.node, token: () => clusterNode?.lease.token() };
     // The store first: every other part reads what it kept, and it is closed last.
     const store = await openStore(config.store, {
       pickfile: config.pickfile,
       // Read at every commit: events are bounded as they are written, and a reload applies at once.
       eventLimits: () => ({ maxEvents: config.history.max_events, perHost: config.limits.events_per_host }),
       warn: (message) => log.warn({ store: config.pickfile }, message),
+      fence,
     });
     lifecycle.adopt({ name: 'store', stop: () => store.close() });
+    // A store that several hbd processes reach makes this process one node of a cluster.
+    const clusterBackend = store.cluster;
 
     const notifySettings = notifySettingsOf(config);
-    const writer = await store.openWriter({
+    const writerOptions: WriterOptions = {
       table,
       bus,
       triggersFor: notifyTriggers({
@@ -138,7 +152,11 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       onError: (error, backlog) => reportStoreFailure(log, store.location, error, backlog),
       onRecovered: (outage) => reportStoreRecovered(log, store.location, outage, performance.now()),
       onFileError: (what, path, error) => reportFileFailure(log, what, path, error),
-    });
+    };
+    // A cluster node stores through the writer of its current leader term, if any; a single node always leads.
+    let share: BeatShare | undefined;
+    const roleSink = clusterBackend && new RoleSink({ forgotten: (host) => share?.forgotten(host) });
+    const writer: HostWriter = roleSink ?? (await store.openWriter(writerOptions));
     // Stopped after everything that writes through it, before the store: the final flush.
     lifecycle.adopt({ name: 'store writer', stop: () => writer.close() });
 
@@ -151,6 +169,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       timing: timingOf(config),
       beatHistory,
       statusFlaps: statusFlapPolicyOf(config.limits),
+      propagationSlackMs: clusterBackend ? PROPAGATION_SLACK_MS : 0,
     });
     const hosts = new HostView(table, monitor, beatHistory);
     monitor.restore(await store.hosts.load());
@@ -171,39 +190,6 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       onPruneError: (error) => log.error({ err: error }, 'cannot delete expired silences; will retry'),
     });
     lifecycle.add({ name: 'silences', start: () => silences.load() });
-
-    const notify = new NotifyEngine({
-      settings: notifySettings,
-      // The wall clock against which a provider's "retry after this date" is read.
-      channels: createChannels(config, { now: () => clock.wall() }),
-      outbox: store.outbox,
-      silences,
-      host: (name) => hosts.find(name),
-      knownHosts: () => hosts.established(),
-      isEstablished: (name) => hosts.isEstablished(name),
-      now: () => clock.wall(),
-      log,
-    });
-    bus.on('event', (event) => notify.eventCommitted(event));
-    bus.on('triggers', (triggers) => notify.triggersCommitted(triggers));
-    lifecycle.add({
-      name: 'notifications',
-      liveKeys: ['interval', 'grace'],
-      start: async () => {
-        await notify.start(await recentStateChanges(store, clock, notifySettings.flapping?.windowMs ?? 0));
-        await writer.flushAll();
-      },
-      // Sends cut off here stay pending in the outbox and go out after the restart.
-      stop: () => notify.stop(),
-      // The isolation window and settle time are derived from grace and interval.
-      reload: (next) => notify.reload(notifySettingsOf(next)),
-    });
-    lifecycle.add({
-      name: 'history',
-      liveKeys: ['history'],
-      start: () => pruneHistory(store, config, clock, log),
-    });
-    lifecycle.add(every('history pruning', PRUNE_EVERY_MS, () => pruneHistory(store, config, clock, log)));
 
     const journalConfig = config.journal;
     const journal =
@@ -237,23 +223,93 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       stop: () => push.close(),
     });
 
+    const newTerm = (termWriter: HostWriter) =>
+      new LeaderTerm({
+        config: () => config,
+        store,
+        writer: termWriter,
+        bus,
+        clock,
+        log,
+        hosts,
+        silences,
+        push,
+      });
+    let singleTerm: LeaderTerm | undefined;
+    const lag = new PropagationLag();
+    if (clusterBackend && roleSink) {
+      share = new BeatShare({
+        backend: clusterBackend,
+        node: config.cluster.node,
+        monitor,
+        bus,
+        clock,
+        lag,
+        onError: (what, error) => reportClusterShareFailure(log, what, error),
+        onRecovered: (what, outage) => reportClusterShareRecovered(log, what, outage),
+      });
+      silences.onChanged(() => {
+        clusterBackend
+          .announce('silences')
+          .catch((error) =>
+            log.error(
+              { err: error },
+              'cannot tell the other nodes about a silence; they read it again within 30 s',
+            ),
+          );
+      });
+      const node = new ClusterNode({
+        backend: clusterBackend,
+        store,
+        node: config.cluster.node,
+        leaseMs: config.cluster.lease * 1000,
+        monitor,
+        bus,
+        clock,
+        log,
+        sink: roleSink,
+        share,
+        lag,
+        silences,
+        openWriter: () => store.openWriter(writerOptions),
+        newTerm,
+        version: hbdVersion(),
+        apiUrl: () => (server ? endpointOf(server, tls).url : `http://${config.hbd_host}:${config.hbd_port}`),
+      });
+      clusterNode = node;
+      lifecycle.add({
+        name: 'cluster',
+        liveKeys: ['interval', 'grace', 'history'],
+        start: () => node.start(),
+        // Stores what it has and gives the lease up: another node leads at once.
+        stop: () => node.stop(),
+        reload: (next) => node.term?.reload(next),
+      });
+    } else {
+      const term = newTerm(writer);
+      singleTerm = term;
+      lifecycle.add({
+        name: 'leader duties',
+        liveKeys: ['interval', 'grace', 'history'],
+        start: async () => {
+          await term.startNotifications();
+          await writer.flushAll();
+          await term.startTheRest({ resendDns: false });
+        },
+        // Sends cut off here stay pending in the outbox and go out after the restart; a DNS
+        // update in flight is waited for.
+        stop: () => term.stop(),
+        reload: (next) => term.reload(next),
+      });
+    }
+    const notify = leaderNotify(() => singleTerm ?? clusterNode?.term);
     const dns =
       config.dyndomains.length > 0
-        ? new DnsPublisher({
-            ...dnsPublisherOptionsOf(config),
-            store: store.dns,
-            bus,
-            clock,
-            log,
-            recordEvent: (event) => writer.recordEvent(event),
-            lookup: dnsLookupOf(hosts, (host) => push.isPushHost(host)),
-          })
+        ? leaderDns(
+            () => singleTerm ?? clusterNode?.term,
+            () => clusterNode?.status().leader,
+          )
         : undefined;
-    if (dns) {
-      // An update in flight is waited for, so a restart does not send it again; what is still
-      // unsent is sent after the restart.
-      lifecycle.add({ name: 'DNS publisher', start: () => dns.start(), stop: () => dns.close() });
-    }
 
     // The read side: /api/hosts and /ws list hosts from the same order and share one snapshot budget.
     const hostOrder = new HostOrder(hosts, bus);
@@ -282,6 +338,8 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       notify,
     });
     registerPingMetrics(metrics, push);
+    const node = clusterNode;
+    if (node) registerClusterMetrics(metrics, () => node.status(), lag);
     const api = createApi({
       monitor,
       hostView: hosts,
@@ -298,11 +356,16 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),
       degraded: () =>
         writeProblems(
-          [...writer.problems(), { what: 'heartbeat journal', failure: journal?.failure }],
+          [
+            ...writer.problems(),
+            ...(clusterNode?.problems() ?? []),
+            { what: 'heartbeat journal', failure: journal?.failure },
+          ],
           performance.now(),
         ),
       hostOrder,
       hosts: hostJsonSource,
+      cluster: () => clusterNode?.status(),
       snapshotBudget,
       limits: () => config.limits,
     });

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
+import type { ClusterStatus } from '../cluster/status.js';
 import type { DnsPublisher } from '../dns/publisher.js';
 import type { NotifyEngine } from '../notify/engine.js';
 import type { Silences } from '../notify/silences.js';
@@ -11,6 +12,7 @@ import type { Store } from '../store/store.js';
 import type { Access } from './access.js';
 import { authRoutes } from './auth-routes.js';
 import { beatsJson } from './beats-json.js';
+import { clusterRoutes } from './cluster-routes.js';
 import { dashboardRoutes } from './dashboard.js';
 import { HttpError } from './errors.js';
 import { eventJson } from './event-json.js';
@@ -45,20 +47,22 @@ export interface ApiDeps {
   /** Read on every request, so that a reload applies at once. */
   limits: () => { snapshots_per_minute: number; client_stall_seconds: number };
   /** The notification engine, for the outbox and channel health. */
-  notify?: NotifyEngine;
+  notify?: Pick<NotifyEngine, 'channelStats'>;
   /**
    * Stores the transitions made in this event-loop turn. Called before every API read,
    * so an answer never shows a host's new state without the event that explains it.
    */
   commitPending?: () => Promise<boolean>;
   /** Present when dynamic DNS is configured. */
-  dns?: DnsPublisher;
+  dns?: Pick<DnsPublisher, 'status' | 'sync' | 'stats'>;
   /** Present when silences are kept; the routes are absent otherwise. */
   silences?: Silences;
   /** Where the built dashboard is; see `dashboardRoutes`. */
   dashboardDir?: string;
   /** The push endpoints (docs/push.md); absent, their paths are not served. */
   push?: PushPings;
+  /** The cluster as this node sees it; undefined on a single node. */
+  cluster?: () => ClusterStatus | undefined;
 }
 
 const HOST_EVENTS_SHOWN = 50;
@@ -102,6 +106,8 @@ export function createApi(deps: ApiDeps): Hono {
       uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
     });
   });
+
+  app.route('/', clusterRoutes(deps.cluster ?? (() => undefined)));
 
   app.get('/metrics', async (c) => {
     const body = await deps.metrics.metrics();

@@ -9,7 +9,10 @@ const OUTBOX_STATES: readonly OutboxState[] = ['pending', 'sent', 'failed', 'mer
 const MAX_MESSAGES_PER_PAGE = 1000;
 
 /** The notification outbox and each channel's health: what was sent, what waits, what failed and why. */
-export function outboxRoutes(deps: { outbox: OutboxStore; notify: NotifyEngine }): Hono {
+export function outboxRoutes(deps: {
+  outbox: OutboxStore;
+  notify: Pick<NotifyEngine, 'channelStats'>;
+}): Hono {
   const app = new Hono();
 
   app.get('/api/outbox', async (c) => {

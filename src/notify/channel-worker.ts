@@ -3,6 +3,7 @@ import { errorMessage } from '../lib/error-message.js';
 import type { Logger } from '../lib/log.js';
 import type { Notification } from '../model/notification.js';
 import type { NewMessage, OutboxMessage } from '../model/outbox.js';
+import { isNotLeader } from '../store/fencing.js';
 import type { OutboxStore } from '../store/outbox-store.js';
 import { latest } from './compose.js';
 import { type Cancel, systemTimers, type Timers } from './timers.js';
@@ -73,6 +74,11 @@ export class ChannelWorker {
   #pumping = false;
   #pumpAgain = false;
   #stopped = false;
+  /** This node lost the leader lease: another node sends now, this one sends nothing. */
+  #fenced = false;
+  /** The outbox could not be asked whether a message may go: nothing is sent until then. */
+  #claimsPausedUntil = Number.NEGATIVE_INFINITY;
+  #lastClaimErrorLog = Number.NEGATIVE_INFINITY;
   #alerted = false;
   readonly stats: ChannelStats = {
     sent: 0,
@@ -143,6 +149,12 @@ export class ChannelWorker {
 
   async #pumpOnce(): Promise<void> {
     const now = this.#options.now();
+    if (this.#fenced) return;
+    if (now < this.#claimsPausedUntil) {
+      this.#timer?.();
+      this.#timer = this.#timers.after(this.#claimsPausedUntil - now, () => this.#pump());
+      return;
+    }
     this.#checkFailing(now);
     const { policy } = this.#options;
     while (this.#recentSends.length > 0 && this.#recentSends[0]! <= now - RATE_WINDOW_MS)
@@ -222,27 +234,29 @@ export class ChannelWorker {
     const cancelTimeout = this.#timers.after(SEND_TIMEOUT_MS, () => controller.abort());
     this.#inFlight.set(message.id, controller);
     this.#recentSends.push(now);
-    this.#options.notifier
-      .send(message.notification, controller.signal)
-      .then(
-        async (receipt) => {
-          const at = this.#options.now();
-          await this.#write(() => this.#options.outbox.markSent(message.id, at, receipt.detail));
-          this.#done(message);
-          this.stats.sent++;
-          const attempts = message.attempts + 1;
-          this.#options.log.info(
-            { channel: this.channel, message: message.id, attempts },
-            `${this.channel}: sent "${message.notification.title}"` +
-              (attempts > 1 ? ` at attempt ${attempts}` : ''),
-          );
-          this.#worked();
-        },
-        async (error: unknown) => {
-          if (this.#stopped) return;
-          await this.#failedAttempt(message, error);
-        },
-      )
+    this.#claim(message)
+      .then((claimed) => {
+        if (!claimed) return;
+        return this.#options.notifier.send(message.notification, controller.signal).then(
+          async (receipt) => {
+            const at = this.#options.now();
+            await this.#write(() => this.#options.outbox.markSent(message.id, at, receipt.detail));
+            this.#done(message);
+            this.stats.sent++;
+            const attempts = message.attempts + 1;
+            this.#options.log.info(
+              { channel: this.channel, message: message.id, attempts },
+              `${this.channel}: sent "${message.notification.title}"` +
+                (attempts > 1 ? ` at attempt ${attempts}` : ''),
+            );
+            this.#worked();
+          },
+          async (error: unknown) => {
+            if (this.#stopped) return;
+            await this.#failedAttempt(message, error);
+          },
+        );
+      })
       .finally(() => {
         cancelTimeout();
         this.#inFlight.delete(message.id);
@@ -315,6 +329,40 @@ export class ChannelWorker {
     return ceiling / 2 + (this.#random() * ceiling) / 2;
   }
 
+  /**
+   * Asks the outbox, right before sending, whether the message may still go. On a cluster node
+   * the answer is fenced: a leader that lost its lease (paused past it, say) sends nothing.
+   */
+  async #claim(message: OutboxMessage): Promise<boolean> {
+    try {
+      if (await this.#options.outbox.claim(message.id)) return true;
+      // Sent, given up or merged by someone else meanwhile: it is no longer this worker's.
+      this.#done(message);
+      return false;
+    } catch (error) {
+      const now = this.#options.now();
+      if (isNotLeader(error)) {
+        if (!this.#fenced) {
+          this.#fenced = true;
+          this.#options.log.warn(
+            { channel: this.channel, message: message.id },
+            `${this.channel}: ${error.message}; sending nothing (the leader sends)`,
+          );
+        }
+        return false;
+      }
+      this.#claimsPausedUntil = now + CLAIM_RETRY_MS;
+      if (now - this.#lastClaimErrorLog >= CLAIM_ERROR_LOG_EVERY_MS) {
+        this.#lastClaimErrorLog = now;
+        this.#options.log.error(
+          { err: error, channel: this.channel },
+          `${this.channel}: cannot reach the outbox before sending; nothing is sent until it answers`,
+        );
+      }
+      return false;
+    }
+  }
+
   #done(message: OutboxMessage): void {
     this.#queue = this.#queue.filter((queued) => queued.id !== message.id);
     this.stats.pending = this.#queue.length;
@@ -363,6 +411,10 @@ export class ChannelWorker {
     }
   }
 }
+
+/** How long sends wait after the outbox could not be asked, and how often that is logged. */
+const CLAIM_RETRY_MS = 5000;
+const CLAIM_ERROR_LOG_EVERY_MS = 60_000;
 
 /** One message standing for several that the rate limit held back. */
 export function digestOf(notifications: readonly Notification[]): Notification {

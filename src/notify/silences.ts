@@ -38,6 +38,7 @@ export class Silences {
   readonly #store: SilenceStore;
   readonly #now: () => number;
   readonly #onPruneError: (error: unknown) => void;
+  readonly #changeListeners: (() => void)[] = [];
   /** Soonest expiry first, so expired ones are always at the front. */
   #active: ActiveSilence[] = [];
   #lastPruneAt: number;
@@ -82,6 +83,18 @@ export class Silences {
     return undefined;
   }
 
+  /**
+   * Called after a silence is added or removed here, e.g. to tell the other nodes of a cluster
+   * (which then `load` again).
+   */
+  onChanged(listener: () => void): void {
+    this.#changeListeners.push(listener);
+  }
+
+  #changed(): void {
+    for (const listener of this.#changeListeners) listener();
+  }
+
   /** Validates and stores a new silence; throws a RangeError that names the bad field. */
   async add(request: NewSilence): Promise<Silence> {
     const pattern = checkHostPattern(request.pattern);
@@ -96,6 +109,7 @@ export class Silences {
     );
     const later = this.#active.findIndex((other) => other.silence.until > entry.silence.until);
     this.#active.splice(later < 0 ? this.#active.length : later, 0, entry);
+    this.#changed();
     return entry.silence;
   }
 
@@ -103,6 +117,7 @@ export class Silences {
   async remove(id: number): Promise<boolean> {
     const removed = await this.#store.remove(id);
     this.#active = this.#active.filter((entry) => entry.silence.id !== id);
+    if (removed) this.#changed();
     return removed;
   }
 

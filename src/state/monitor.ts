@@ -88,6 +88,7 @@ export class Monitor {
   /** Hosts that changed status lately, so that one changing too often is stored as one episode. */
   readonly #statusFlaps: StatusFlaps;
   #nextSettleCheck = Number.NEGATIVE_INFINITY;
+  readonly #slackMs: number;
 
   constructor(deps: {
     table: HostTable;
@@ -99,6 +100,12 @@ export class Monitor {
     /** Told of every accepted heartbeat, for the dashboard's timing chart. */
     beatHistory?: Pick<BeatHistory, 'record'>;
     statusFlaps?: StatusFlapPolicy;
+    /**
+     * How much longer `late` and `down` wait than interval and grace say. On a cluster node, a
+     * heartbeat another node heard arrives here up to this late (docs/cluster.md), and a host
+     * that kept beating must never be declared late for it.
+     */
+    propagationSlackMs?: number;
   }) {
     this.table = deps.table;
     this.#wheel = deps.wheel;
@@ -108,6 +115,7 @@ export class Monitor {
     this.#timing = deps.timing;
     this.#beatHistory = deps.beatHistory;
     this.#statusFlaps = new StatusFlaps(deps.statusFlaps ?? DEFAULT_STATUS_FLAP_POLICY);
+    this.#slackMs = deps.propagationSlackMs ?? 0;
   }
 
   /** Whether the host has beaten regularly enough to count for the isolation guard (`ESTABLISHING_BEATS`). */
@@ -148,11 +156,17 @@ export class Monitor {
   /**
    * Applies an accepted heartbeat. `signed`: its signature was verified. `via`: it came as an
    * HTTP ping (docs/push.md) rather than a datagram, which is told on to its listeners.
+   * `heardAt`: the wall time another node of the cluster heard it, when it was not heard here;
+   * the host's timing is as of then.
    */
-  beat(hb: Heartbeat, addr: string, signed: boolean, via?: 'http'): void {
+  beat(hb: Heartbeat, addr: string, signed: boolean, via?: 'http', heardAt?: number): void {
     const { table } = this;
-    const wallNow = this.#clock.wall();
-    const monoNow = this.#clock.mono();
+    let wallNow = this.#clock.wall();
+    let monoNow = this.#clock.mono();
+    if (heardAt !== undefined && heardAt < wallNow) {
+      monoNow -= wallNow - heardAt;
+      wallNow = heardAt;
+    }
     let slot = table.find(hb.host);
     const isNew = slot < 0;
     if (isNew) {
@@ -373,11 +387,11 @@ export class Monitor {
   #lateAt(slot: number): number {
     const interval = this.intervalOf(slot);
     const allowance = Math.min(interval * JITTER_ALLOWANCE, MAX_JITTER_ALLOWANCE_S, this.graceOf(slot));
-    return this.table.lastBeat[slot]! + (interval + allowance) * 1000;
+    return this.table.lastBeat[slot]! + (interval + allowance) * 1000 + this.#slackMs;
   }
 
   #downAt(slot: number): number {
-    return this.table.lastBeat[slot]! + (this.intervalOf(slot) + this.graceOf(slot)) * 1000;
+    return this.table.lastBeat[slot]! + (this.intervalOf(slot) + this.graceOf(slot)) * 1000 + this.#slackMs;
   }
 
   #scheduleNextDeadline(slot: number): void {

@@ -17,6 +17,12 @@ export interface OutboxStore {
   /** In delivery order (by position). */
   pendingMessages(): Promise<OutboxMessage[]>;
   announcedHosts(): Promise<AnnouncedHost[]>;
+  /**
+   * Called right before a message is handed to its channel: true if it is still pending (so
+   * it may be sent), false if it was sent, failed or merged meanwhile. On a cluster node the
+   * claim is fenced, so a leader that lost its lease sends nothing.
+   */
+  claim(id: number): Promise<boolean>;
   markSent(id: number, at: number, receipt: string): Promise<void>;
   markRetry(id: number, attempts: number, nextAttemptAt: number, error: string): Promise<void>;
   markFailed(id: number, attempts: number, at: number, error: string): Promise<void>;

@@ -6,6 +6,8 @@ import type { Trigger } from '../model/outbox.js';
 import type { SessionRecord } from '../model/session.js';
 import type { HostTable } from '../state/host-table.js';
 import type { ChangeSink } from '../state/monitor.js';
+import type { ClusterBackend } from './cluster-backend.js';
+import type { Fence } from './fencing.js';
 import type { OutboxStore } from './outbox-store.js';
 import type { PingStore } from './ping-store.js';
 import type { SilenceStore } from './silence-store.js';
@@ -33,6 +35,8 @@ export interface Store extends StoreParts {
    * what changed.
    */
   openWriter(options: WriterOptions): Promise<HostWriter>;
+  /** What the nodes of a cluster share beside the sub-stores; only a store several hbd processes can reach has it. */
+  readonly cluster?: ClusterBackend;
   close(): Promise<void>;
 }
 
@@ -123,6 +127,13 @@ export interface StoreContext {
   eventLimits: () => EventLimits;
   /** Told what the store found amiss and worked around: an empty file, a row it skips, a loose mode. */
   warn: (message: string) => void;
+  /**
+   * Set on a cluster node: the leader-only writes (hosts.write, events.append and prune,
+   * dns.save, every outbox write, and `transaction`) are made only while this node holds the
+   * lease with the fence's token, checked inside the same transaction; otherwise they throw
+   * NotLeaderError and change nothing.
+   */
+  fence?: Fence;
 }
 
 export interface WriterOptions {

@@ -101,6 +101,9 @@ export function createSqliteOutbox(db: Database.Database, skipRow: BadRowReporte
   );
   const deleteNotified = db.prepare<[string]>('DELETE FROM notified WHERE host = ?');
   const selectNotified = db.prepare<[], NotifiedRow>('SELECT * FROM notified');
+  const selectPendingId = db
+    .prepare<[number], number>("SELECT id FROM outbox WHERE id = ? AND state = 'pending'")
+    .pluck();
   const updateSent = db.prepare<[number, string, number]>(
     "UPDATE outbox SET state = 'sent', attempts = attempts + 1, done_at = ?, receipt = ?, last_error = NULL WHERE id = ?",
   );
@@ -202,6 +205,8 @@ export function createSqliteOutbox(db: Database.Database, skipRow: BadRowReporte
           remindedAt: row.reminded_at,
         }),
       ),
+    // One process writes the file: a message still pending is this process's to send.
+    claim: (id) => selectPendingId.get(id) !== undefined,
     markSent(id, at, receipt) {
       updateSent.run(at, receipt, id);
     },
