@@ -25,6 +25,8 @@ export interface LeaderTermDeps {
   hosts: HostView;
   silences: Silences;
   push: PushPings;
+  /** Monotonic ms when this process started hearing: the restart grace counts from then, not from the term. */
+  heardSince: number;
 }
 
 /**
@@ -45,8 +47,14 @@ export class LeaderTerm {
     this.#deps = deps;
     const config = deps.config();
     const { clock, log, hosts, store, writer, bus, push } = deps;
+    const settings = notifySettingsOf(config);
     this.notify = new NotifyEngine({
-      settings: notifySettingsOf(config),
+      // A node that takes over has heard the fleet all along: only what is left of its own
+      // restart grace holds problems back, not a fresh one.
+      settings: {
+        ...settings,
+        restartGraceMs: Math.max(0, settings.restartGraceMs - (clock.mono() - deps.heardSince)),
+      },
       // The wall clock against which a provider's "retry after this date" is read.
       channels: createChannels(config, { now: () => clock.wall() }),
       outbox: store.outbox,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { PropagationLag } from '../cluster/lag.js';
+import { isNodeHost, NODE_HOST_PREFIX } from '../cluster/node-host.js';
 import { RoleSink } from '../cluster/role-sink.js';
 import { BeatShare, PROPAGATION_SLACK_MS } from '../cluster/share.js';
 import type { Config } from '../config/schema.js';
@@ -112,6 +113,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
 
   async function wire(): Promise<RunningDaemon> {
     const startedAt = clock.wall();
+    const heardSince = clock.mono();
     const bus = new Bus((topic, error) => log.error({ err: error, topic }, `a ${topic} subscriber failed`));
     // The first to hear the bus and the last to stop: every change stored, to the final flush, is told.
     const storyLog = new StoryLog({ bus, log, clock });
@@ -234,6 +236,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
         hosts,
         silences,
         push,
+        heardSince,
       });
     let singleTerm: LeaderTerm | undefined;
     const lag = new PropagationLag();
@@ -412,6 +415,13 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       monitor,
       clock,
       dropLog: new DropLog(log),
+      // Only the node itself beats as its node host: no outsider can keep a dead node looking alive.
+      reservedHost: clusterBackend
+        ? (host) =>
+            isNodeHost(host)
+              ? `${host}: names starting ${NODE_HOST_PREFIX} are the cluster's own nodes`
+              : undefined
+        : undefined,
     });
     lifecycle.add({
       name: 'ingest',

@@ -18,6 +18,7 @@ export class IngestPipeline {
   readonly #monitor: Monitor;
   readonly #clock: Clock;
   readonly #dropLog: DropLog;
+  readonly #reservedHost: ((host: string) => string | undefined) | undefined;
 
   constructor(deps: {
     stats: IngestStats;
@@ -27,6 +28,8 @@ export class IngestPipeline {
     monitor: Monitor;
     clock: Clock;
     dropLog: DropLog;
+    /** Why a host name may not come from the network (a cluster's own node hosts), or undefined. */
+    reservedHost?: (host: string) => string | undefined;
   }) {
     this.stats = deps.stats;
     this.#gatekeeper = deps.gatekeeper;
@@ -34,6 +37,7 @@ export class IngestPipeline {
     this.#monitor = deps.monitor;
     this.#clock = deps.clock;
     this.#dropLog = deps.dropLog;
+    this.#reservedHost = deps.reservedHost;
   }
 
   /** Takes effect for the next datagram (config reload). */
@@ -49,6 +53,11 @@ export class IngestPipeline {
       return;
     }
     const hb = decoded.value;
+    const reserved = this.#reservedHost?.(hb.host);
+    if (reserved !== undefined) {
+      this.#drop('host', reserved, source);
+      return;
+    }
     const admission = this.#gatekeeper.admit(
       hb,
       this.#monitor.lastSignedTs(hb.host),

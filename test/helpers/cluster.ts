@@ -1,0 +1,136 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { type ServingHbd, serveHbd } from './cli.js';
+import { eventually } from './eventually.js';
+
+/** One hbd process of a test cluster: its name, its config file, and the process while it runs. */
+export interface ClusterNodeProcess {
+  readonly name: string;
+  readonly configPath: string;
+  serving: ServingHbd;
+  /** The API's URL (stays the same across restarts: the port is fixed once the node first listened). */
+  readonly url: string;
+  readonly udpPort: number;
+  get(path: string): Promise<unknown>;
+  /** SIGKILL to the node process itself, waiting for it to be gone. */
+  kill(): Promise<void>;
+  /** SIGTERM, waiting for the exit code. */
+  stop(): Promise<number | string>;
+  /** Starts the node again with the same config and ports. */
+  restart(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  dir: string;
+  /** The database URL every node shares. */
+  store: string;
+  names: readonly string[];
+  /** Seconds. */
+  lease: number;
+  /** Config keys every node shares (interval, grace, notify, …). */
+  shared?: Record<string, unknown>;
+}
+
+export const API_TOKEN = 'cluster-test-api-token-0123456789';
+
+/**
+ * Starts one real hbd process per name on one PostgreSQL database, each with its own config
+ * file that differs only in `cluster.node` and its ports, and waits until one of them leads.
+ */
+export async function startCluster(options: ClusterOptions): Promise<ClusterNodeProcess[]> {
+  const nodes: ClusterNodeProcess[] = [];
+  try {
+    for (const name of options.names) nodes.push(await startNode(options, name));
+    await leaderOf(nodes);
+    return nodes;
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.kill()));
+    throw error;
+  }
+}
+
+async function startNode(options: ClusterOptions, name: string): Promise<ClusterNodeProcess> {
+  const configPath = join(options.dir, `${name}.yaml`);
+  const write = (ports: { hb: number; http: number }) =>
+    writeFileSync(
+      configPath,
+      stringify({
+        hb_host: '127.0.0.1',
+        hb_port: ports.hb,
+        hbd_host: '127.0.0.1',
+        hbd_port: ports.http,
+        logfmt: 'json',
+        pickfile: join(options.dir, `${name}.unused.sqlite`),
+        store: options.store,
+        cluster: { node: name, lease: options.lease },
+        api_token: API_TOKEN,
+        ...options.shared,
+      }),
+      { mode: 0o600 },
+    );
+  write({ hb: 0, http: 0 });
+  let serving = await serveHbd(['serve', '-c', configPath]);
+  // The ports the node got are kept, so a restarted node is where the senders send.
+  const url = serving.httpUrl;
+  const udpPort = serving.udpPort;
+  write({ hb: udpPort, http: Number(new URL(url).port) });
+  const node: ClusterNodeProcess = {
+    name,
+    configPath,
+    get serving() {
+      return serving;
+    },
+    set serving(next) {
+      serving = next;
+    },
+    url,
+    udpPort,
+    async get(path) {
+      const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      if (!response.ok) throw new Error(`${name} GET ${path}: ${response.status} ${await response.text()}`);
+      return response.json();
+    },
+    async kill() {
+      if (serving.process.exitCode !== null || serving.process.signalCode !== null) return;
+      serving.process.kill('SIGKILL');
+      await serving.exited;
+    },
+    async stop() {
+      serving.process.kill('SIGTERM');
+      return serving.exited;
+    },
+    async restart() {
+      serving = await serveHbd(['serve', '-c', configPath]);
+    },
+  };
+  return node;
+}
+
+export interface ClusterView {
+  node: string;
+  role: 'leader' | 'follower';
+  leader: string | null;
+  nodes: { name: string; role: string; state: string }[];
+  propagation: { p50_ms: number | null; p99_ms: number | null; samples: number };
+}
+
+/** Waits until exactly one running node says it leads, and every running node agrees on it. */
+export async function leaderOf(
+  nodes: readonly ClusterNodeProcess[],
+  timeoutMs = 20_000,
+): Promise<ClusterNodeProcess> {
+  return eventually(async () => {
+    const running = nodes.filter(
+      (node) => node.serving.process.exitCode === null && node.serving.process.signalCode === null,
+    );
+    const views = await Promise.all(running.map((node) => node.get('/api/cluster') as Promise<ClusterView>));
+    const leaders = views.filter((view) => view.role === 'leader');
+    if (leaders.length !== 1) throw new Error(`${leaders.length} nodes lead: ${JSON.stringify(views)}`);
+    const name = leaders[0]!.node;
+    const leader = running.find((node) => node.name === name)!;
+    // Its log line says the takeover is complete (the fleet stored, notifications resumed).
+    await leader.serving.waitForLog((line) => String(line.msg).includes('leads the cluster now'), 1);
+    return leader;
+  }, timeoutMs);
+}
