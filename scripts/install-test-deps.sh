@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages hbd's test suite runs for real: BIND's named, nsupdate and dig,
 # aiosmtpd as an SMTP server that is not the one the unit tests embed, Chromium for the dashboard,
-# promtool for the alert rules, and the shells and tools the shell sender runs on.
+# promtool for the alert rules, the shells and tools the shell sender runs on, and PostgreSQL.
 # Idempotent: does nothing when they are already there. Needs root (or sudo) to install.
 set -euo pipefail
 
@@ -24,6 +24,8 @@ command -v dash >/dev/null 2>&1 || missing+=(dash)
 command -v socat >/dev/null 2>&1 || missing+=(socat)
 command -v nc >/dev/null 2>&1 || missing+=(netcat-openbsd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The PostgreSQL store and cluster tests start their own server from Debian's binaries.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else

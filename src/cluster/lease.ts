@@ -132,9 +132,10 @@ export class LeaderLease implements Fence {
     clearTimeout(this.#expiry);
     this.#expiry = setTimeout(
       () => {
-        if (this.#token !== undefined && this.#options.now() >= this.#validUntil) {
-          this.#lose('the leader lease ran out before it could be renewed');
-        }
+        if (this.#token === undefined) return;
+        // A timer can fire a little before now() reaches its time: look again then.
+        if (this.#options.now() < this.#validUntil) this.#armExpiry();
+        else this.#lose('the leader lease ran out before it could be renewed');
       },
       Math.max(0, this.#validUntil - this.#options.now()),
     );

@@ -71,9 +71,10 @@ export class BeatShare {
   problems(): { what: string; failure: WriteFailure }[] {
     const problems: { what: string; failure: WriteFailure }[] = [];
     if (this.#shareRetry.failure)
-      problems.push({ what: 'cluster: sharing heartbeats', failure: this.#shareRetry.failure });
-    if (this.#readRetry.failure)
-      problems.push({ what: 'cluster: reading shared heartbeats', failure: this.#readRetry.failure });
+      problems.push({ what: 'share the heartbeats it hears', failure: this.#shareRetry.failure });
+    if (this.#readRetry.failure) {
+      problems.push({ what: 'read the heartbeats the other nodes share', failure: this.#readRetry.failure });
+    }
     return problems;
   }
 

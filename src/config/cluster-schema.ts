@@ -29,7 +29,6 @@ export function clusterSection() {
       },
       'expected a map with node and lease',
     )
-    .strict()
     .prefault({});
 }
 

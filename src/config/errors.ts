@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { SECRET_KEYS } from './schema.js';
+import { STORE_SECRET_KEYS } from './store-schema.js';
 import { closest } from './suggest.js';
 
 /** A config that cannot be used. `problems` lists every problem found, not just the first. */
@@ -53,7 +54,9 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], locate: Locat
   return issues.flatMap(unwrapUnion).map((issue) => {
     const path = issue.path.join('.');
     // Whole segments: `push` holds secrets, `pushsrv` does not.
-    const secret = SECRET_KEYS.some((key) => path === key || path.startsWith(`${key}.`));
+    const secret = [...SECRET_KEYS, ...STORE_SECRET_KEYS].some(
+      (key) => path === key || path.startsWith(`${key}.`),
+    );
     const found = issue.code === 'custom' ? '' : `, got ${describeValue(issue.input, secret)}`;
     // A near miss of a secret would say something about the secret.
     const hint = secret ? '' : valueSuggestion(issue);

@@ -23,9 +23,14 @@ hbd_port: 50004
 
 # SQLite state file (default: $XDG_STATE_HOME/hbd/hbd.sqlite if that variable is set).
 pickfile: ~/.local/state/hbd/hbd.sqlite
-# Where hbd keeps its state: sqlite (the file above), or a map of a driver and its options,
-# such as {driver: sqlite, path: /var/lib/hbd/state.sqlite}.
+# Where hbd keeps its state: sqlite (the file above), a PostgreSQL URL that several hbd nodes
+# share (postgresql://hbd:PASSWORD@db.example.net:5432/hbd, see docs/cluster.md), or a map of a
+# driver and its options, such as {driver: sqlite, path: /var/lib/hbd/state.sqlite}.
 store: sqlite
+# With a shared store: this node's name (default: the machine's host name) and the leader lease.
+cluster:
+  # node: hbd1
+  lease: 10
 
 # Log file; null logs to stderr.
 logfile: null

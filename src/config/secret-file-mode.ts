@@ -33,8 +33,17 @@ function secretKeysWritten(text: string): string[] {
   } catch {
     return [];
   }
-  return SECRET_KEYS.filter((key) => hasValue(key.split('.').reduce<unknown>(child, data)));
+  const found = SECRET_KEYS.filter((key) => hasValue(key.split('.').reduce<unknown>(child, data)));
+  // A store URL is a secret when it carries a password (it may not: .pgpass, a socket's peer auth).
+  const store = child(data, 'store');
+  const url = typeof store === 'string' ? store : child(store, 'url');
+  if (typeof url === 'string' && URL_WITH_PASSWORD.test(url))
+    found.push(typeof store === 'string' ? 'store' : 'store.url');
+  return found;
 }
+
+/** `scheme://user:password@…`: the user part holds a colon. */
+const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i;
 
 function child(value: unknown, key: string): unknown {
   return typeof value === 'object' && value !== null && !Array.isArray(value)

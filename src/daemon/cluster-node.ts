@@ -50,6 +50,8 @@ export class ClusterNode {
   readonly #tail: EventsTail;
   readonly #startedAt: number;
   #term: LeaderTerm | undefined;
+  /** The lease token the current term (or the takeover under way) writes under. */
+  #termToken: number | undefined;
   #transitions: Promise<void> = Promise.resolve();
   #nodes: NodeRow[] = [];
   #reportTimer: NodeJS.Timeout | undefined;
@@ -77,6 +79,16 @@ export class ClusterNode {
     });
   }
 
+  /**
+   * The fencing token for the store: the current term's, while the lease still has it. A writer
+   * of an earlier term, still flushing when this node took the lease again, is fenced out with
+   * the rest of that term rather than writing under the new one's token.
+   */
+  fenceToken(): number | undefined {
+    const token = this.#termToken;
+    return token !== undefined && this.lease.token() === token ? token : undefined;
+  }
+
   /** The leader term under way on this node, if it leads. */
   get term(): LeaderTerm | undefined {
     return this.#term;
@@ -93,17 +105,21 @@ export class ClusterNode {
     };
   }
 
-  /** What keeps this node from the cluster, for /healthz. */
-  problems(): { what: string; failure: WriteFailure }[] {
+  /** What keeps this node from the cluster, for /healthz: `cluster: cannot … for 12 s: why`. */
+  problems(nowMs: number = performance.now()): string[] {
     const problems = this.#deps.share.problems();
     const failure = this.#databaseRetry.failure;
-    if (failure) problems.push({ what: 'cluster: the database', failure });
-    return problems;
+    if (failure) problems.push({ what: 'reach the database', failure });
+    return problems.map(
+      ({ what, failure: { since, lastError } }) =>
+        `cluster: cannot ${what} for ${Math.round((nowMs - since) / 1000)} s: ${errorMessage(lastError)}`,
+    );
   }
 
   /** Catches up with the cluster, then reports and claims the lease; taking over runs on its own. */
   async start(): Promise<void> {
     const { share, backend, silences, log } = this.#deps;
+    await this.#refuseATwin();
     await share.start();
     await this.#tail.start();
     this.#tail.follow();
@@ -129,7 +145,12 @@ export class ClusterNode {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#reportTimer);
-    await this.lease.stop(() => this.#queue(() => this.#stepDown('this node is stopping')));
+    // A planned stop is a `bye`: the node's host leaves rather than going down, and nobody is paged.
+    this.#beatAsHost('bye');
+    await this.lease.stop(async () => {
+      await this.#deps.share.flush().catch(() => {});
+      await this.#queue(() => this.#stepDown('this node is stopping'));
+    });
     await this.#transitions;
     await this.#tail.stop();
     await this.#deps.share.stop();
@@ -151,6 +172,7 @@ export class ClusterNode {
     const { monitor, share, store, sink, log, node, clock } = this.#deps;
     if (this.#stopping || this.lease.token() !== token) return;
     const begun = performance.now();
+    this.#termToken = token;
     let writer: HostWriter | undefined;
     let term: LeaderTerm | undefined;
     try {
@@ -194,6 +216,7 @@ export class ClusterNode {
     } catch (error) {
       log.error({ err: error, node }, `hbd node ${node} cannot take over as leader: ${errorMessage(error)}`);
       if (this.#term === term) this.#term = undefined;
+      this.#termToken = undefined;
       sink.follow();
       await term?.stop().catch(() => {});
       await writer?.close().catch(() => {});
@@ -206,12 +229,15 @@ export class ClusterNode {
     const term = this.#term;
     if (!term) return;
     this.#term = undefined;
+    const stopping = why === 'this node is stopping';
+    // A lost lease fences this term's writes at once; a clean stop stores what is pending first.
+    if (!stopping) this.#termToken = undefined;
     // Nothing more is decided or sent; then what is pending is stored while the lease allows.
     await term.stop();
     const writer = sink.follow();
     await writer?.close();
+    this.#termToken = undefined;
     this.#tail.follow();
-    const stopping = why === 'this node is stopping';
     (stopping ? log.info.bind(log) : log.warn.bind(log))(
       { node, why },
       `hbd node ${node} no longer leads: ${why}` +
@@ -232,19 +258,7 @@ export class ClusterNode {
   async #report(): Promise<void> {
     const { monitor, backend, node, lag } = this.#deps;
     const role = this.#term ? 'leader' : 'follower';
-    if (!this.#stopping) {
-      monitor.beat(
-        {
-          host: nodeHostName(node),
-          status: 'ok',
-          every: NODE_BEAT_SECONDS,
-          fields: { role },
-          compressed: false,
-        },
-        hostOf(this.#deps.apiUrl()),
-        true,
-      );
-    }
+    if (!this.#stopping) this.#beatAsHost('ok');
     try {
       await backend.reportNode({
         name: node,
@@ -269,6 +283,41 @@ export class ClusterNode {
     }
   }
 
+  #beatAsHost(status: 'ok' | 'bye'): void {
+    this.#deps.monitor.beat(
+      {
+        host: nodeHostName(this.#deps.node),
+        status,
+        every: NODE_BEAT_SECONDS,
+        fields: { role: this.#term ? 'leader' : 'follower' },
+        compressed: false,
+      },
+      hostOf(this.#deps.apiUrl()),
+      true,
+    );
+  }
+
+  /**
+   * Two processes with one node name would both renew one lease and both lead. A row of this
+   * name that keeps reporting, from a process started at another time, is such a twin; one
+   * that stopped reporting is this node's own previous run (killed, say).
+   */
+  async #refuseATwin(): Promise<void> {
+    const { backend, node } = this.#deps;
+    const twinOf = async () =>
+      (await backend.nodes()).find((row) => row.name === node && row.startedAt !== this.#startedAt);
+    const first = await twinOf();
+    if (!first || first.silentForMs > TWIN_SILENCE_MS) return;
+    await new Promise((resolve) => setTimeout(resolve, TWIN_SILENCE_MS));
+    const again = await twinOf();
+    if (again && again.silentForMs < TWIN_SILENCE_MS && again.startedAt === first.startedAt) {
+      throw new Error(
+        `another hbd node named "${node}" is running (it serves ${again.api} and reported ` +
+          `${Math.round(again.silentForMs)} ms ago): give each node its own cluster.node`,
+      );
+    }
+  }
+
   /** One line at the first failure, then at most one a minute (the database may be down a while). */
   #databaseFailed(what: string, error: unknown): void {
     if (!this.#databaseRetry.failed(error)) return;
@@ -280,6 +329,8 @@ export class ClusterNode {
   }
 }
 
+/** A node reports every second: one silent for longer than this is not running. */
+const TWIN_SILENCE_MS = 3 * NODE_BEAT_SECONDS * 1000;
 /** Reports between re-reads of the silences: 30 s. */
 const SILENCES_REREAD_EVERY = 30;
 

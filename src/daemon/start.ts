@@ -128,7 +128,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
 
     // Set once the cluster node exists: a store several nodes share fences the leader's writes with it.
     let clusterNode: ClusterNode | undefined;
-    const fence: Fence = { node: config.cluster.node, token: () => clusterNode?.lease.token() };
+    const fence: Fence = { node: config.cluster.node, token: () => clusterNode?.fenceToken() };
     // The store first: every other part reads what it kept, and it is closed last.
     const store = await openStore(config.store, {
       pickfile: config.pickfile,
@@ -210,7 +210,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     const push = new PushPings({
       hosts,
       monitor,
-      options: pushOptionsOf(config),
+      options: pushOptionsOf(config, clusterBackend !== undefined),
       recent: new RecentPings({
         store: store.pings,
         onError: (error) => log.error({ err: error }, 'cannot keep the last pings in the store; will retry'),
@@ -220,7 +220,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     lifecycle.add({
       name: 'push pings',
       liveKeys: ['push', 'push_ping_key'],
-      reload: (next) => push.reload(pushOptionsOf(next)),
+      reload: (next) => push.reload(pushOptionsOf(next, clusterBackend !== undefined)),
       // Stopped after the HTTP server, before the store: the last pings are written.
       stop: () => push.close(),
     });
@@ -357,15 +357,13 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       access,
       startedAt,
       onUnexpectedError: (error) => log.error({ err: error }, 'API request failed'),
-      degraded: () =>
-        writeProblems(
-          [
-            ...writer.problems(),
-            ...(clusterNode?.problems() ?? []),
-            { what: 'heartbeat journal', failure: journal?.failure },
-          ],
+      degraded: () => [
+        ...writeProblems(
+          [...writer.problems(), { what: 'heartbeat journal', failure: journal?.failure }],
           performance.now(),
         ),
+        ...(clusterNode?.problems() ?? []),
+      ],
       hostOrder,
       hosts: hostJsonSource,
       cluster: () => clusterNode?.status(),

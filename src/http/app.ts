@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { Registry } from 'prom-client';
 import type { ClusterStatus } from '../cluster/status.js';
 import type { DnsPublisher } from '../dns/publisher.js';
+import { errorMessage } from '../lib/error-message.js';
 import type { NotifyEngine } from '../notify/engine.js';
 import type { Silences } from '../notify/silences.js';
 import type { PushPings } from '../push/ping.js';
@@ -128,8 +129,18 @@ export function createApi(deps: ApiDeps): Hono {
 
   app.get('/api/hosts/:name', async (c) => {
     const host = detailOf(c.req.param('name'));
-    const events = (await store.events.list({ host: host.name, limit: HOST_EVENTS_SHOWN })).map(eventJson);
-    return c.json({ ...hostJson(host, dnsStatus), events });
+    try {
+      const events = (await store.events.list({ host: host.name, limit: HOST_EVENTS_SHOWN })).map(eventJson);
+      return c.json({ ...hostJson(host, dnsStatus), events });
+    } catch (error) {
+      // The host is known from memory; only its history is in the store, which cannot be read
+      // now (the store's own failure is logged and on /healthz: not once per request here).
+      return c.json({
+        ...hostJson(host, dnsStatus),
+        events: [],
+        events_error: `the history cannot be read: ${errorMessage(error)}`,
+      });
+    }
   });
 
   app.get('/api/hosts/:name/beats', (c) => {

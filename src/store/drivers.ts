@@ -1,11 +1,12 @@
 import type { StoreDriver } from './driver.js';
+import { postgresDriver } from './postgres/driver.js';
 import { sqliteDriver } from './sqlite/driver.js';
 import type { Store, StoreContext } from './store.js';
 
 export { defineStoreDriver, type StoreDriver } from './driver.js';
 
 /** Every store hbd can use; the first is the default. A new driver is one file and one line here. */
-export const STORE_DRIVERS: readonly StoreDriver<unknown>[] = [sqliteDriver];
+export const STORE_DRIVERS: readonly StoreDriver<unknown>[] = [sqliteDriver, postgresDriver];
 
 export const DEFAULT_STORE_DRIVER = sqliteDriver.name;
 

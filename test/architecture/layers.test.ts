@@ -14,7 +14,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['lib'],
   ['state'],
   ['store'],
-  ['notify', 'dns', 'push', 'ingest', 'auth'],
+  ['notify', 'dns', 'push', 'ingest', 'auth', 'cluster'],
   ['config'],
   ['http', 'ws'],
   ['daemon'],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ClusterNodeProcess, leaderOf, startCluster } from '../helpers/cluster.js';
 import { runHbd } from '../helpers/cli.js';
+import { type ClusterNodeProcess, leaderOf, startCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
 import { type PgServer, startPostgres } from '../helpers/postgres.js';
 import { makeServerDir, removeServerDir } from '../helpers/server-process.js';

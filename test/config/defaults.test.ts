@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { defaultNodeName } from '../../src/config/cluster-schema.js';
 import { DEFAULT_CONFIG_YAML } from '../../src/config/example.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { CONFIG_DIR, HOME, NOTIFY_DEFAULTS, parse, rejection } from './helpers.js';
@@ -10,6 +12,7 @@ const DEFAULTS = {
   hbd_port: 50004,
   pickfile: `${HOME}/.local/state/hbd/hbd.sqlite`,
   store: { driver: 'sqlite', options: {} },
+  cluster: { node: defaultNodeName(hostname()), lease: 10 },
   logfile: null,
   logfmt: 'text',
   log_level: 'info',
@@ -125,7 +128,7 @@ describe('store', () => {
 
   it('names the known drivers for an unknown one, and the key for a bad option', () => {
     expect(rejection(['store: postgres']).problems).toEqual([
-      expect.stringMatching(/^hb\.yaml:1: store\.driver: expected one of sqlite, got "postgres"/),
+      expect.stringMatching(/^hb\.yaml:1: store\.driver: expected one of sqlite, postgresql, got "postgres"/),
     ]);
     expect(rejection(['store: {driver: sqlite, path: 7}']).problems).toEqual([
       expect.stringMatching(/store\.path: expected a file path \(store driver sqlite\)/),
@@ -135,7 +138,7 @@ describe('store', () => {
     ]);
     expect(rejection(['store: [sqlite]']).problems).toEqual([
       expect.stringMatching(
-        /store: expected a store driver \(sqlite\), or a map with driver and its options/,
+        /store: expected a store driver \(sqlite, postgresql\), a URL \(postgresql:\/\/…\), or a map with driver and its options/,
       ),
     ]);
   });

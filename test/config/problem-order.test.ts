@@ -22,7 +22,7 @@ function strictProblems(lines: readonly string[]): string[] {
 describe('config problems', () => {
   it('come in the order of the file, whatever order the schema checks them in', () => {
     expect(problems(['store: {driver: sqlit}', 'logfmt: text', 'interval: 0', 'auth: maybe'])).toEqual([
-      'hb.yaml:1: store.driver: expected one of sqlite, got "sqlit"',
+      'hb.yaml:1: store.driver: expected one of sqlite, postgresql, got "sqlit"',
       'hb.yaml:3: interval: expected a number of seconds greater than 0, got 0',
       'hb.yaml:4: auth: expected one of off, optional, required, got "maybe"',
     ]);

@@ -3,6 +3,7 @@ import type { PublishedRecords } from '../../src/model/dns.js';
 import type { HostEvent } from '../../src/model/events.js';
 import type { SessionRecord } from '../../src/model/session.js';
 import type { EventLimits, Store, StoreParts } from '../../src/store/store.js';
+import { eventually } from '../helpers/eventually.js';
 import { hostRecord } from '../helpers/host-record.js';
 import type { ContractContext, StoreHarness } from './contract/context.js';
 import { outboxContract } from './contract/outbox.js';
@@ -229,6 +230,8 @@ function transactionContract(t: ContractContext): void {
         order.push('read alone');
         return found.map((s) => s.pattern);
       });
+      await eventually(() => expect(order).toContain('first wrote one'), 10_000);
+      // What must not happen cannot be waited for: the others get a moment to jump the queue.
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(order).toEqual(['first wrote one']);
       release();

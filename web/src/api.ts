@@ -110,6 +110,33 @@ export interface OutboxMessageJson {
   done: string | null;
 }
 
+/** One node as `GET /api/cluster` lists it. */
+export interface ClusterNodeJson {
+  name: string;
+  /** As the node itself last reported it (about a second ago). */
+  role: 'leader' | 'follower';
+  /** Down once it has not reported for a whole lease. */
+  state: 'up' | 'down';
+  last_seen: string;
+  /** The p99 of how long heartbeats heard by the other nodes took to reach it; null before any. */
+  lag_ms: number | null;
+  api: string;
+  version: string;
+  started_at: string;
+}
+
+/** `GET /api/cluster`: answered by a cluster node only (404 on a single node). */
+export interface ClusterJson {
+  /** The node that answered: the one this page is looking at. */
+  node: string;
+  role: 'leader' | 'follower';
+  /** The node holding the leader lease at this node's last claim; null when none does. */
+  leader: string | null;
+  lease_s: number;
+  nodes: ClusterNodeJson[];
+  propagation: { p50_ms: number | null; p99_ms: number | null; samples: number };
+}
+
 export interface SessionJson {
   user: string | null;
   role: 'viewer' | 'admin' | null;

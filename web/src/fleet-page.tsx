@@ -1,6 +1,9 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { isNodeHost } from '../../src/cluster/node-host.js';
 import type { HostState } from './api.js';
 import { useNow } from './clock.js';
+import { cluster } from './cluster.js';
+import { ClusterPanel } from './cluster-panel.js';
 import { type CountKey, type FleetChanges, fleet, type Host } from './fleet.js';
 import { ago, runningSince } from './format.js';
 import { Observable, useObservable, useSelect } from './observable.js';
@@ -33,6 +36,7 @@ export function FleetPage() {
   const changes = useSelect(fleet, (state) => state.changes);
   const counts = useSelect(fleet, (state) => state.counts);
   const snapshots = useSelect(fleet, (state) => state.snapshots);
+  const clusterKind = useSelect(cluster, ({ status }) => (typeof status === 'string' ? status : 'node'));
   const set = (change: Partial<ViewOptions>) => viewOptions.set({ ...viewOptions.value, ...change });
 
   const shown = useMemo(
@@ -49,7 +53,8 @@ export function FleetPage() {
   }, [options.text, options.show]);
 
   return (
-    <section class="fleet" aria-label="Fleet">
+    <section class="fleet" aria-label="Fleet" data-cluster={clusterKind}>
+      <ClusterPanel />
       <div class="counts">
         {COUNT_KEYS.map((key) => (
           <button
@@ -126,6 +131,8 @@ export function FleetPage() {
 function HostRows({ hosts }: { hosts: Host[] }) {
   useSelect(fleet, (state) => state.version);
   const now = useNow();
+  // In a cluster each node is also a host of the fleet; on a single node the name means nothing.
+  const clustered = useSelect(cluster, ({ status }) => typeof status !== 'string');
   const scroller = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(800);
@@ -153,7 +160,15 @@ function HostRows({ hosts }: { hosts: Host[] }) {
   const rows = [];
   for (let index = first; index < last; index++) {
     const host = hosts[index]!;
-    rows.push(<HostRow key={host.name} host={host} top={index * rowHeight} now={now} />);
+    rows.push(
+      <HostRow
+        key={host.name}
+        host={host}
+        top={index * rowHeight}
+        now={now}
+        node={clustered && isNodeHost(host.name)}
+      />,
+    );
   }
   return (
     <div class="rows" ref={scroller} onScroll={onScroll}>
@@ -173,7 +188,7 @@ function HostRows({ hosts }: { hosts: Host[] }) {
   );
 }
 
-function HostRow({ host, top, now }: { host: Host; top: number; now: number }) {
+function HostRow({ host, top, now, node }: { host: Host; top: number; now: number; node: boolean }) {
   return (
     <li class={`row s-${host.state} st-${host.status}`} style={{ top: `${top}px` }} data-host={host.name}>
       <a href={hostHref(host.name)}>
@@ -184,6 +199,7 @@ function HostRow({ host, top, now }: { host: Host; top: number; now: number }) {
         <span class="addr">{host.addr}</span>
         <span class="seen">{ago(host.lastSeenMs, now)}</span>
         <span class="msg">
+          {node && <span class="badge b-node">hbd node</span>}
           {(host.status === 'warn' || host.status === 'fail') && (
             <span class={`badge b-${host.status}`}>{host.status}</span>
           )}

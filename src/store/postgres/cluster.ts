@@ -223,15 +223,21 @@ export function createPgCluster(pool: pg.Pool, connection: pg.ClientConfig): Clu
 /** Writes to hbd_shared in a transaction that holds the writers' lock, so revisions commit in order. */
 async function writeShared(pool: pg.Pool, sql: string, params: unknown[]): Promise<void> {
   const client = await pool.connect();
+  // Checked out, a client has no listener of the pool's: a connection lost between two statements
+  // would be an unhandled 'error' that ends the process. The next statement fails instead.
+  const ignoreLoss = () => {};
+  client.on('error', ignoreLoss);
   try {
     await client.query('BEGIN');
     await client.query('SELECT pg_advisory_xact_lock($1)', [SHARED_WRITERS_LOCK]);
     await client.query(sql, params);
     await client.query('COMMIT');
+    client.removeListener('error', ignoreLoss);
     client.release();
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
-    // A connection that failed mid-transaction is not given back to the pool for reuse.
+    // A connection that failed mid-transaction is not given back to the pool for reuse (and keeps
+    // its listener: its socket may still report the loss after it is let go).
     client.release(error instanceof Error ? error : true);
     throw error;
   }

@@ -13,4 +13,8 @@ export const sqliteDriver = defineStoreDriver({
     const { openSqliteStore } = await import('./store.js');
     return openSqliteStore(options, context);
   },
+  async transfer(options, context) {
+    const { openSqliteTransfer } = await import('./transfer.js');
+    return openSqliteTransfer(options, context);
+  },
 });

@@ -209,6 +209,36 @@ export function outboxContract(t: ContractContext): void {
   });
 
   describe('outbox delivery states', () => {
+    it('lets a message be claimed for sending only while it is pending, and changes nothing by it', async () => {
+      const [pending, retried, sent, failed, merged] = await queue(
+        message('pending'),
+        message('retried'),
+        message('sent'),
+        message('failed'),
+        message('merged'),
+      );
+      await t.store.outbox.markRetry(retried!.id, 1, T + 5000, 'webhook: HTTP 503');
+      await t.store.outbox.markSent(sent!.id, T + 1, 'ok');
+      await t.store.outbox.markFailed(failed!.id, 3, T + 1, 'gave up');
+      const digest = await t.store.outbox.merge([merged!.id], message('digest:merged+0', 'webhook', T + 2));
+      const before = await t.store.outbox.list({ limit: 10 });
+      const claims = async (...ids: number[]) => Promise.all(ids.map((id) => t.store.outbox.claim(id)));
+      expect(await claims(pending!.id, retried!.id, digest.id)).toEqual([true, true, true]);
+      expect(await claims(sent!.id, failed!.id, merged!.id, 9999)).toEqual([false, false, false, false]);
+      // A claim twice is still a claim: only the outcome written after the send ends it.
+      expect(await t.store.outbox.claim(pending!.id)).toBe(true);
+      expect(await t.store.outbox.list({ limit: 10 })).toEqual(before);
+      await t.store.outbox.markSent(pending!.id, T + 3, 'ok');
+      expect(await t.store.outbox.claim(pending!.id)).toBe(false);
+      // Inside a transaction it sees what the transaction wrote.
+      expect(
+        await t.store.transaction(async (tx) => {
+          await tx.outbox.markFailed(retried!.id, 2, T + 4, 'no');
+          return tx.outbox.claim(retried!.id);
+        }),
+      ).toBe(false);
+    });
+
     it('records a retry and keeps the message pending', async () => {
       const [m] = await queue(message('k1'));
       await t.store.outbox.markRetry(m!.id, 2, T + 5000, 'webhook: HTTP 503');

@@ -1,0 +1,203 @@
+import dgram from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../src/auth/passwords.js';
+import { encodeHeartbeat } from '../../src/protocol/encode.js';
+import { API_TOKEN, type ClusterNodeProcess, leaderOf, startCluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/eventually.js';
+import { FleetSender } from '../helpers/fleet-sender.js';
+import { type PgServer, startPostgres } from '../helpers/postgres.js';
+import { makeServerDir, removeServerDir } from '../helpers/server-process.js';
+import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
+
+/** What every node shares through the database: logins, silences, replay protection, the view of the fleet. */
+
+const SECRET = 'the-key-of-signed1-0123456789abcdef';
+const PASSWORD = 'correct horse battery staple';
+
+let pg: PgServer;
+let dir: string;
+let webhook: Standin<ReceivedWebhook>;
+let nodes: ClusterNodeProcess[];
+let fleet: FleetSender;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+  dir = makeServerDir('hbd-shared-');
+  webhook = await startWebhookStandin();
+  nodes = await startCluster({
+    dir,
+    store: await pg.createDatabase(),
+    names: ['a', 'b', 'c'],
+    lease: 2,
+    shared: {
+      interval: 1,
+      grace: 3,
+      keys: { signed1: SECRET },
+      auth_users: { ops: { password: await hashPassword(PASSWORD), role: 'admin' } },
+      notify: { group_wait: 0, restart_grace: 0, webhook: { url: `${webhook.url}/hooks/hbd` } },
+    },
+  });
+  fleet = new FleetSender({
+    count: 20,
+    prefix: 'w',
+    intervalMs: 1000,
+    route: () => nodes.map((n) => n.udpPort),
+  });
+  fleet.start();
+}, 120_000);
+
+afterAll(async () => {
+  await fleet?.close();
+  await Promise.all((nodes ?? []).map((node) => node.kill()));
+  await webhook?.close();
+  await pg?.destroy();
+  if (dir) removeServerDir(dir);
+});
+
+const follower = async () => {
+  const leader = await leaderOf(nodes);
+  return nodes.find((node) => node !== leader)!;
+};
+
+async function metric(node: ClusterNodeProcess, series: string): Promise<number> {
+  const text = await (
+    await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+  ).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.split(' ')[1]);
+}
+
+function sendTo(port: number, datagram: Buffer): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  return new Promise((resolve, reject) =>
+    socket.send(datagram, port, '127.0.0.1', (error) => {
+      socket.close();
+      if (error) reject(error);
+      else resolve();
+    }),
+  );
+}
+
+describe('logins', () => {
+  it('a session made on one node works on another, and a logout on that one ends it everywhere', async () => {
+    const [a, b] = nodes;
+    const login = await fetch(`${a!.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'ops', password: PASSWORD }),
+    });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const sessionOn = async (node: ClusterNodeProcess) =>
+      (
+        (await (await fetch(`${node.url}/api/session`, { headers: { cookie } })).json()) as {
+          user: string | null;
+        }
+      ).user;
+    expect(await sessionOn(b!)).toBe('ops');
+    const { csrf } = (await (await fetch(`${b!.url}/api/session`, { headers: { cookie } })).json()) as {
+      csrf: string;
+    };
+    const logout = await fetch(`${b!.url}/api/logout`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrf },
+    });
+    expect(logout.status).toBeLessThan(300);
+    expect(await sessionOn(a!)).toBeNull();
+  });
+});
+
+describe('silences', () => {
+  it('a silence added on a follower holds on the leader at once: its host goes down unannounced', async () => {
+    const node = await follower();
+    const added = await fetch(`${node.url}/api/silences`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ pattern: 'w0001', duration: '1h', reason: 'maintenance' }),
+    });
+    expect(added.status).toBe(201);
+    for (const other of nodes) {
+      await eventually(async () => {
+        const { silences } = (await other.get('/api/silences')) as { silences: { pattern: string }[] };
+        expect(silences.map((silence) => silence.pattern)).toContain('w0001');
+      }, 1000);
+    }
+    // w0000 is the control: it goes down with w0001, and only it is announced.
+    fleet.silence(['w0000', 'w0001']);
+    await eventually(() => {
+      const hosts = webhook.requests.flatMap((request) => request.body.hosts.map((host) => host.name));
+      expect(hosts).toContain('w0000');
+    }, 20_000);
+    const leader = await leaderOf(nodes);
+    await eventually(async () => {
+      const events = (await leader.get('/api/events?host=w0001')) as { to: string | null }[];
+      expect(events.map((event) => event.to)).toContain('down');
+    }, 10_000);
+    const hosts = webhook.requests.flatMap((request) => request.body.hosts.map((host) => host.name));
+    expect(hosts).not.toContain('w0001');
+  }, 60_000);
+});
+
+describe('replay protection', () => {
+  it('a signed heartbeat accepted by one node is refused when replayed to another, and after that node restarts', async () => {
+    const [a, b] = nodes;
+    const datagram = encodeHeartbeat({ host: 'signed1', ts: Date.now() / 1000, seq: 1 }, { secret: SECRET });
+    await sendTo(a!.udpPort, datagram);
+    await eventually(async () => {
+      const host = (await b!.get('/api/hosts/signed1')) as { signed: boolean };
+      expect(host.signed).toBe(true);
+    }, 2000);
+    const replays = await metric(b!, 'hbd_datagrams_dropped_total{reason="replay"}');
+    await sendTo(b!.udpPort, datagram);
+    await eventually(
+      async () => expect(await metric(b!, 'hbd_datagrams_dropped_total{reason="replay"}')).toBe(replays + 1),
+      2000,
+    );
+
+    expect(await b!.stop()).toBe(0);
+    await b!.restart();
+    await sendTo(b!.udpPort, datagram);
+    await eventually(
+      async () => expect(await metric(b!, 'hbd_datagrams_dropped_total{reason="replay"}')).toBe(1),
+      2000,
+    );
+  }, 60_000);
+});
+
+describe('a follower restarted', () => {
+  it('comes back with the whole fleet and no false alarm, and the cluster sees three nodes up', async () => {
+    const node = await follower();
+    expect(await node.stop()).toBe(0);
+    await node.restart();
+    await eventually(async () => {
+      const view = (await node.get('/api/cluster')) as { nodes: { state: string }[] };
+      expect(view.nodes.map((row) => row.state)).toEqual(['up', 'up', 'up']);
+    }, 10_000);
+    for (const host of fleet.beating) {
+      const detail = (await node.get(`/api/hosts/${host}`)) as { state: string };
+      expect(detail.state).toBe('up');
+    }
+    const leader = await leaderOf(nodes);
+    for (const host of fleet.beating) {
+      const events = (await leader.get(`/api/events?host=${host}`)) as { to: string | null }[];
+      expect(events.map((event) => event.to)).toEqual(['up']);
+    }
+  }, 60_000);
+});
+
+describe('metrics', () => {
+  it('every node says whether it leads, how many nodes are up, and how fast heartbeats travel', async () => {
+    let leaders = 0;
+    for (const node of nodes) {
+      leaders += await metric(node, 'hbd_cluster_leader');
+      // As of the node's last read of the others' rows, a second ago at most.
+      await eventually(async () => expect(await metric(node, 'hbd_cluster_nodes{state="up"}')).toBe(3), 5000);
+      await eventually(
+        async () =>
+          expect(await metric(node, 'hbd_cluster_propagation_lag_seconds_count')).toBeGreaterThan(0),
+        5000,
+      );
+    }
+    expect(leaders).toBe(1);
+  });
+});
