@@ -59,6 +59,7 @@ export class ClusterNode {
   readonly #databaseRetry = new WriteRetry();
   #stopping = false;
   #reports = 0;
+  #lastApiUrl = '';
 
   constructor(deps: ClusterNodeDeps) {
     this.#deps = deps;
@@ -264,7 +265,7 @@ export class ClusterNode {
         name: node,
         startedAt: this.#startedAt,
         role,
-        api: this.#deps.apiUrl(),
+        api: this.#apiUrl(),
         lagMs: lag.quantile(0.99),
         version: this.#deps.version,
       });
@@ -283,6 +284,16 @@ export class ClusterNode {
     }
   }
 
+  /** The API's URL as of when it last could be read: a stopping node's server is closed already. */
+  #apiUrl(): string {
+    try {
+      this.#lastApiUrl = this.#deps.apiUrl();
+    } catch {
+      // Keep the last one.
+    }
+    return this.#lastApiUrl;
+  }
+
   #beatAsHost(status: 'ok' | 'bye'): void {
     this.#deps.monitor.beat(
       {
@@ -292,7 +303,7 @@ export class ClusterNode {
         fields: { role: this.#term ? 'leader' : 'follower' },
         compressed: false,
       },
-      hostOf(this.#deps.apiUrl()),
+      hostOf(this.#apiUrl()),
       true,
     );
   }

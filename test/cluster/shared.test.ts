@@ -1,7 +1,10 @@
 import dgram from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
+import { runHbd } from '../helpers/cli.js';
 import { API_TOKEN, type ClusterNodeProcess, leaderOf, startCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
 import { FleetSender } from '../helpers/fleet-sender.js';
@@ -168,6 +171,12 @@ describe('a follower restarted', () => {
   it('comes back with the whole fleet and no false alarm, and the cluster sees three nodes up', async () => {
     const node = await follower();
     expect(await node.stop()).toBe(0);
+    // A clean stop is a bye: the node's host leaves, and nobody is paged.
+    const leader = await leaderOf(nodes.filter((other) => other !== node));
+    await eventually(async () => {
+      const events = (await leader.get(`/api/events?host=hbd-node-${node.name}`)) as { to: string | null }[];
+      expect(events[0]?.to).toBe('left');
+    }, 10_000);
     await node.restart();
     await eventually(async () => {
       const view = (await node.get('/api/cluster')) as { nodes: { state: string }[] };
@@ -177,12 +186,25 @@ describe('a follower restarted', () => {
       const detail = (await node.get(`/api/hosts/${host}`)) as { state: string };
       expect(detail.state).toBe('up');
     }
-    const leader = await leaderOf(nodes);
     for (const host of fleet.beating) {
       const events = (await leader.get(`/api/events?host=${host}`)) as { to: string | null }[];
       expect(events.map((event) => event.to)).toEqual(['up']);
     }
   }, 60_000);
+});
+
+describe('node names', () => {
+  it("a second process with a running node's name refuses to start, and says why", async () => {
+    const [a] = nodes;
+    const twin = join(dir, 'twin.yaml');
+    const config = readFileSync(a!.configPath, 'utf8')
+      .replace(/^hb_port: .*$/m, 'hb_port: 0')
+      .replace(/^hbd_port: .*$/m, 'hbd_port: 0');
+    writeFileSync(twin, config, { mode: 0o600 });
+    const result = await runHbd(['serve', '-c', twin]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('another hbd node named \\"a\\" is running');
+  }, 30_000);
 });
 
 describe('metrics', () => {

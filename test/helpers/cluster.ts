@@ -87,14 +87,16 @@ async function startNode(options: ClusterOptions, name: string): Promise<Cluster
     url,
     udpPort,
     async get(path) {
-      const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } }).catch(
-        (error: unknown) => {
-          // A node that died says why: its exit and its last lines.
-          const { exitCode, signalCode } = serving.process;
-          const last = serving.logs.slice(-40).map((line) => JSON.stringify(line));
-          throw new Error(`${name} GET ${path}: ${String(error)} (exit ${exitCode ?? signalCode})\n${last.join('\n')}`);
-        },
-      );
+      const response = await fetch(`${url}${path}`, {
+        headers: { authorization: `Bearer ${API_TOKEN}` },
+      }).catch((error: unknown) => {
+        // A node that died says why: its exit and its last lines.
+        const { exitCode, signalCode } = serving.process;
+        const last = serving.logs.slice(-40).map((line) => JSON.stringify(line));
+        throw new Error(
+          `${name} GET ${path}: ${String(error)} (exit ${exitCode ?? signalCode})\n${last.join('\n')}`,
+        );
+      });
       if (!response.ok) throw new Error(`${name} GET ${path}: ${response.status} ${await response.text()}`);
       return response.json();
     },
