@@ -1,6 +1,8 @@
 /** Turns the measurements into the table's lines: figure, target, baseline ratio, verdict, and why. */
+import { clusterRows } from './cluster-rows.js';
 import type { DecodeReport } from './decode-worker.js';
 import { isolationRows } from './isolation-rows.js';
+import type { ClusterRun } from './measure-cluster.js';
 import type { HbdIngest } from './measure-hbd.js';
 import type { IsolationRun, SnapshotTiming } from './measure-isolation.js';
 import type { PushLoadRun, PushRun } from './measure-push.js';
@@ -23,6 +25,7 @@ export interface BenchResults {
   isolation?: IsolationRun | undefined;
   snapshotTiming?: SnapshotTiming | undefined;
   decode?: DecodeReport | undefined;
+  cluster?: ClusterRun | undefined;
 }
 
 /** Why the receiver stopped keeping up: its state at the fastest pass and at the slowest miss. */
@@ -89,6 +92,7 @@ export function buildRows({
   isolation,
   snapshotTiming,
   decode,
+  cluster,
 }: BenchResults): Row[] {
   const baselineRate = udp?.search.sustained ?? null;
   // A sender-limited baseline is a lower bound, so the ratios against it are upper bounds.
@@ -211,6 +215,7 @@ export function buildRows({
     },
     ...isolationRows(isolation, snapshotTiming),
     ...decodeRows(decode),
+    ...clusterRows(cluster),
   ];
 }
 

@@ -4,11 +4,13 @@
  * also given as a ratio to a baseline measured in this same run; the absolute figures only
  * hold for this machine, now.
  *
- * `npm run bench -- push wheel` runs only the sections named (ingest, memory, wheel, push, isolation, decode).
+ * `npm run bench -- push wheel` runs only the sections named (ingest, memory, wheel, push, isolation, decode,
+ * cluster).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { killAllChildren } from './ipc.js';
+import { measureCluster } from './measure-cluster.js';
 import { DECODE_CALLS, DECODE_ROUNDS, measureDecode } from './measure-decode.js';
 import { measureHbdIngest } from './measure-hbd.js';
 import {
@@ -39,6 +41,7 @@ const SECTIONS: Record<string, readonly string[]> = {
   push: ['6.'],
   isolation: ['7.', '8.'],
   decode: ['9.'],
+  cluster: ['10.'],
 };
 const selected = process.argv.slice(2);
 for (const name of selected) {
@@ -170,6 +173,15 @@ try {
         return report;
       },
     );
+  if (wants('cluster')) {
+    results.cluster = await section(
+      '10. hbd as a cluster on PostgreSQL: signed heartbeats/s by 1 SQLite node and 1, 2, 3 PostgreSQL nodes, ' +
+        'CPU per process, database load, propagation lag, failover',
+      () => measureCluster(log, machine.cpus),
+    );
+    // A part that failed is in the table as FAILED; the run says so too.
+    if (results.cluster && results.cluster.failed.length > 0) failures++;
+  }
 } finally {
   killAllChildren();
 }

@@ -14,8 +14,12 @@ import type { PropagationLag } from './lag.js';
 export const SHARE_PERIOD_MS = 200;
 /** The most a heartbeat heard by another node may take to arrive here before a host is called late. */
 export const PROPAGATION_SLACK_MS = 1000;
-/** Rows read per statement; a node catching up after a restart reads as many statements as it needs. */
-const PULL_LIMIT = 5000;
+/**
+ * Rows read per statement; a node catching up after a restart reads as many statements as it
+ * needs. Each page is applied in one go on the event loop: small enough not to keep the UDP
+ * socket waiting (about a millisecond per page).
+ */
+const PULL_LIMIT = 1000;
 /** Rows written per statement. */
 const PUSH_LIMIT = 5000;
 /** Names of hosts forgotten elsewhere kept for a takeover; an operator forgetting more at once is rare. */
@@ -186,7 +190,13 @@ export class BeatShare {
 
   /** Applies one page of changes; returns how many rows it read. */
   async #pull(): Promise<number> {
-    const changes = await this.#options.backend.changesAfter(this.#cursor, PULL_LIMIT);
+    // Once caught up, this node's own rows are what it heard itself: not worth reading back.
+    // Until then they may be newer than what the store's host rows say (a run killed early).
+    const changes = await this.#options.backend.changesAfter(
+      this.#cursor,
+      PULL_LIMIT,
+      this.#caughtUp ? this.#options.node : undefined,
+    );
     this.#applying = true;
     try {
       for (const change of changes) {

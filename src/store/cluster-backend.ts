@@ -32,8 +32,9 @@ export interface ClusterBackend {
   /**
    * Shared rows changed after revision `afterRev`, oldest first, at most `limit`. Revisions
    * are committed in order, so a reader that has seen `rev` has seen everything before it.
+   * `exceptNode`: leaves out the rows that node wrote last (its own, which it knows).
    */
-  changesAfter(afterRev: number, limit: number): Promise<SharedChange[]>;
+  changesAfter(afterRev: number, limit: number, exceptNode?: string): Promise<SharedChange[]>;
   /**
    * Wakes `onChange` soon after another node shares something (`topic`), so that followers need
    * not poll fast; returns a function that stops listening. A lost connection is re-opened.

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
@@ -10,6 +11,8 @@ import { eventually } from '../helpers/eventually.js';
 import { FleetSender } from '../helpers/fleet-sender.js';
 import { type PgServer, startPostgres } from '../helpers/postgres.js';
 import { makeServerDir, removeServerDir } from '../helpers/server-process.js';
+import { parseExposition } from '../prometheus/exposition.js';
+import { findPromtool, PROMTOOL_MISSING, promtool } from '../prometheus/promtool.js';
 import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
 /** What every node shares through the database: logins, silences, replay protection, the view of the fleet. */
@@ -221,5 +224,26 @@ describe('metrics', () => {
       );
     }
     expect(leaders).toBe(1);
+  }, 30_000);
+
+  it('a cluster node\'s scrape checks clean with promtool, and its cluster series are documented', async () => {
+    const promtoolPath = findPromtool();
+    if (!promtoolPath) throw new Error(PROMTOOL_MISSING);
+    const scrape = await (
+      await fetch(`${nodes[0]!.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    ).text();
+    expect(await promtool(promtoolPath, ['check', 'metrics'], { input: scrape })).toEqual({ code: 0, output: '' });
+    const doc = readFileSync(fileURLToPath(new URL('../../docs/prometheus.md', import.meta.url)), 'utf8');
+    const names = new Set(
+      parseExposition(scrape)
+        .map((sample) => sample.name.replace(/_(bucket|sum|count)$/, ''))
+        .filter((name) => name.startsWith('hbd_cluster_')),
+    );
+    expect([...names].sort()).toEqual([
+      'hbd_cluster_leader',
+      'hbd_cluster_nodes',
+      'hbd_cluster_propagation_lag_seconds',
+    ]);
+    expect([...names].filter((name) => !doc.includes(`| \`${name}`))).toEqual([]);
   });
 });

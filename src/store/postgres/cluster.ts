@@ -128,17 +128,18 @@ export function createPgCluster(pool: pg.Pool, connection: pg.ClientConfig): Clu
       );
     },
 
-    async changesAfter(afterRev, limit): Promise<SharedChange[]> {
+    async changesAfter(afterRev, limit, exceptNode): Promise<SharedChange[]> {
       const { rows } = await pool.query<{
         host: string;
         rev: string;
         node: string;
         seen_at: number;
         beat: { hb: SharedBeat['hb']; addr: string; signed: boolean; via: 'http' | null } | null;
-      }>('SELECT host, rev, node, seen_at, beat FROM hbd_shared WHERE rev > $1 ORDER BY rev LIMIT $2', [
-        afterRev,
-        limit,
-      ]);
+      }>(
+        `SELECT host, rev, node, seen_at, beat FROM hbd_shared
+          WHERE rev > $1 AND ($3::text IS NULL OR node <> $3) ORDER BY rev LIMIT $2`,
+        [afterRev, limit, exceptNode ?? null],
+      );
       return rows.map((row): SharedChange => {
         const rev = Number(row.rev);
         const seenAt = Number(row.seen_at);
