@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
 import { closest } from '../config/suggest.js';
+import { hbdVersion } from '../lib/version.js';
 import { checkConfigCommand } from './check-config.js';
 import { dnsCommand } from './dns.js';
 import { eventsCommand } from './events.js';
@@ -15,7 +16,6 @@ import { silenceCommand, silencesCommand, unsilenceCommand } from './silence.js'
 import { statusCommand } from './status.js';
 import { storeCommand } from './store-copy.js';
 import { exitOnUsageError } from './usage-exit.js';
-import { hbdVersion } from '../lib/version.js';
 
 // `hbd events --follow | head` closes the pipe under us: that ends the command, not in a stack trace.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

@@ -14,7 +14,7 @@ import type { Silences } from '../notify/silences.js';
 import type { Monitor } from '../state/monitor.js';
 import type { ClusterBackend, NodeRow } from '../store/cluster-backend.js';
 import type { HostWriter, Store } from '../store/store.js';
-import { type WriteFailure, WriteRetry } from '../store/write-retry.js';
+import { WriteRetry } from '../store/write-retry.js';
 import type { LeaderTerm } from './leader-term.js';
 
 export interface ClusterNodeDeps {
@@ -257,7 +257,7 @@ export class ClusterNode {
 
   /** Beats as the node's own host, and reports the node's row; reads the others'. */
   async #report(): Promise<void> {
-    const { monitor, backend, node, lag } = this.#deps;
+    const { backend, node, lag } = this.#deps;
     const role = this.#term ? 'leader' : 'follower';
     if (!this.#stopping) this.#beatAsHost('ok');
     try {

@@ -11,9 +11,9 @@ import { eventually } from '../helpers/eventually.js';
 import { FleetSender } from '../helpers/fleet-sender.js';
 import { type PgServer, startPostgres } from '../helpers/postgres.js';
 import { makeServerDir, removeServerDir } from '../helpers/server-process.js';
+import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 import { parseExposition } from '../prometheus/exposition.js';
 import { findPromtool, PROMTOOL_MISSING, promtool } from '../prometheus/promtool.js';
-import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
 /** What every node shares through the database: logins, silences, replay protection, the view of the fleet. */
 
@@ -226,13 +226,16 @@ describe('metrics', () => {
     expect(leaders).toBe(1);
   }, 30_000);
 
-  it('a cluster node\'s scrape checks clean with promtool, and its cluster series are documented', async () => {
+  it("a cluster node's scrape checks clean with promtool, and its cluster series are documented", async () => {
     const promtoolPath = findPromtool();
     if (!promtoolPath) throw new Error(PROMTOOL_MISSING);
     const scrape = await (
       await fetch(`${nodes[0]!.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
     ).text();
-    expect(await promtool(promtoolPath, ['check', 'metrics'], { input: scrape })).toEqual({ code: 0, output: '' });
+    expect(await promtool(promtoolPath, ['check', 'metrics'], { input: scrape })).toEqual({
+      code: 0,
+      output: '',
+    });
     const doc = readFileSync(fileURLToPath(new URL('../../docs/prometheus.md', import.meta.url)), 'utf8');
     const names = new Set(
       parseExposition(scrape)
