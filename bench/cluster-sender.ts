@@ -8,11 +8,7 @@ import { encodeHeartbeat } from '../src/protocol/encode.js';
 import { BENCH_SECRET, INGEST_EVERY } from './datagrams.js';
 import { serveParent } from './ipc.js';
 import { hostName } from './names.js';
-import type { SendReport } from './sender.js';
-
-/** As sender.ts: 1 ms ticks, and at most 10 ms caught up in one burst after a late tick. */
-const TICK_MS = 1;
-const MAX_CATCH_UP_MS = 10;
+import { pacedSend } from './paced-send.js';
 
 /**
  * Round-robin over a share of the fleet. Each round's `ts` is the time it was prepared (or
@@ -84,37 +80,3 @@ serveParent({
     return pacedSend(socket, datagrams, rate);
   },
 });
-
-/** sender.ts's pacing: bursts of about rate/1000 a millisecond, one callback on the last send. */
-function pacedSend(socket: dgram.Socket, datagrams: Buffer[], rate: number): Promise<SendReport> {
-  return new Promise((resolve) => {
-    const total = datagrams.length;
-    const start = performance.now();
-    let lastTick = start;
-    let allowance = 0;
-    let next = 0;
-    let failed = 0;
-    const onError = () => {
-      failed++;
-    };
-    socket.on('error', onError);
-    const finish = (error: Error | null) => {
-      if (error) failed++;
-      socket.off('error', onError);
-      const seconds = (performance.now() - start) / 1000;
-      const sent = total - failed;
-      resolve({ sent, failed, seconds, achieved: sent / seconds });
-    };
-    const tick = () => {
-      const now = performance.now();
-      allowance += (Math.min(now - lastTick, MAX_CATCH_UP_MS) * rate) / 1000;
-      lastTick = now;
-      const until = Math.min(total - 1, next + Math.floor(allowance));
-      allowance -= until - next;
-      while (next < until) socket.send(datagrams[next++]!);
-      if (next < total - 1) setTimeout(tick, TICK_MS);
-      else socket.send(datagrams[next++]!, finish);
-    };
-    tick();
-  });
-}

@@ -1,10 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ClusterNodeProcess, leaderOf, startCluster } from '../helpers/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { leaderOf, useTestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
-import { FleetSender } from '../helpers/fleet-sender.js';
-import { type PgServer, startPostgres } from '../helpers/postgres.js';
-import { makeServerDir, removeServerDir } from '../helpers/server-process.js';
-import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
 /**
  * The cluster's promise when its leader dies: another node leads within lease + 2 s, no host
@@ -24,56 +20,18 @@ interface StoredEvent {
   to: string | null;
 }
 
-let pg: PgServer;
-let dir: string;
-let webhook: Standin<ReceivedWebhook>;
-let nodes: ClusterNodeProcess[];
-let fleet: FleetSender;
-let store: string;
-
-beforeAll(async () => {
-  pg = await startPostgres();
-  dir = makeServerDir('hbd-failover-');
-  webhook = await startWebhookStandin();
-  store = await pg.createDatabase();
-  nodes = await startCluster({
-    dir,
-    store,
-    names: ['a', 'b', 'c'],
-    lease: LEASE_S,
-    shared: {
-      interval: 1,
-      grace: 4,
-      limits: { new_hosts_per_minute: 10_000 },
-      notify: { group_wait: 0, restart_grace: 0, retry_min: 1, webhook: { url: `${webhook.url}/hooks/hbd` } },
-    },
-  });
-  fleet = new FleetSender({ count: FLEET, intervalMs: 1000, route: () => nodes.map((node) => node.udpPort) });
-  fleet.start();
-  // Every host known and established on every node before anything is killed.
-  for (const node of nodes) {
-    await eventually(async () => {
-      const health = (await node.get('/healthz')) as { hosts: number };
-      expect(health.hosts).toBeGreaterThanOrEqual(FLEET);
-    }, 30_000);
-  }
-}, 120_000);
-
-afterAll(async () => {
-  await fleet?.close();
-  await Promise.all((nodes ?? []).map((node) => node.kill()));
-  await webhook?.close();
-  await pg?.destroy();
-  if (dir) removeServerDir(dir);
+const cluster = useTestCluster({
+  name: 'failover',
+  lease: LEASE_S,
+  settings: { grace: 4, limits: { new_hosts_per_minute: 10_000 } },
+  webhook: true,
+  fleet: { count: FLEET, prefix: 'h' },
 });
-
-const running = () =>
-  nodes.filter((node) => node.serving.process.exitCode === null && node.serving.process.signalCode === null);
 
 /** Hosts named in delivered notifications as down, and how often each was. */
 function downsAnnounced(): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const request of webhook.requests) {
+  for (const request of cluster.webhook.requests) {
     if (request.body.resolves) continue;
     for (const host of request.body.hosts) {
       if (host.state === 'down') counts.set(host.name, (counts.get(host.name) ?? 0) + 1);
@@ -86,18 +44,18 @@ describe('killing the leader with kill -9', () => {
   it(`${TRIALS} times in a row: a new leader within lease + 2 s, no false alarm, no lost event, each notification once`, async () => {
     const failovers: number[] = [];
     for (let trial = 0; trial < TRIALS; trial++) {
-      const leader = await leaderOf(running());
+      const leader = await leaderOf(cluster.running());
       // Nothing in flight when the leader dies: what it had to send, it sent.
       await eventually(async () => {
         const pending = (await leader.get('/api/outbox?state=pending')) as { messages: unknown[] };
         expect(pending.messages).toEqual([]);
       }, 30_000);
-      const dying = fleet.hosts.slice(trial * 2, trial * 2 + 2);
-      fleet.silence(dying);
+      const dying = cluster.fleet.hosts.slice(trial * 2, trial * 2 + 2);
+      cluster.fleet.silence(dying);
 
       const killedAt = performance.now();
       await leader.kill();
-      const survivors = running();
+      const survivors = cluster.running();
       const next = await leaderOf(survivors, 15_000);
       const tookMs = performance.now() - killedAt;
       failovers.push(tookMs);
@@ -117,11 +75,11 @@ describe('killing the leader with kill -9', () => {
     }
 
     // The history as the leaders stored it, read straight from the database.
-    const { rows: events } = await pg.query<StoredEvent>(
-      store,
+    const { rows: events } = await cluster.pg.query<StoredEvent>(
+      cluster.store,
       `SELECT id, host, kind, from_value AS "from", to_value AS "to" FROM events ORDER BY id`,
     );
-    const silenced = new Set(fleet.hosts.slice(0, TRIALS * 2));
+    const silenced = new Set(cluster.fleet.hosts.slice(0, TRIALS * 2));
     const fleetEvents = events.filter((event) => /^h[0-9]{4}$/.test(event.host));
     // Every host's arrival once: no event lost or stored twice by two leaders.
     expect(fleetEvents.filter((event) => event.kind === 'state' && event.from === null)).toHaveLength(FLEET);
@@ -131,11 +89,11 @@ describe('killing the leader with kill -9', () => {
     const late = fleetEvents.filter((event) => event.kind === 'state' && event.to === 'late');
     expect(late.filter((event) => !silenced.has(event.host))).toEqual([]);
     // Every notification once: no dedup key delivered twice, and each stopped host announced once.
-    const keys = webhook.requests.map((request) => request.body.dedup_key);
+    const keys = cluster.webhook.requests.map((request) => request.body.dedup_key);
     expect(keys.length).toBe(new Set(keys).size);
     const announced = downsAnnounced();
     for (const host of silenced) expect(announced.get(host)).toBe(1);
-    expect(webhook.rejected).toEqual([]);
+    expect(cluster.webhook.rejected).toEqual([]);
     console.log(`failover (kill -9 → new leader), ms: ${failovers.map((ms) => Math.round(ms)).join(', ')}`);
   }, 600_000);
 });

@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ClusterNodeProcess, leaderOf, startCluster } from '../helpers/cluster.js';
+import { expect, it } from 'vitest';
+import { type ClusterNodeProcess, leaderOf, useTestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
-import { FleetSender } from '../helpers/fleet-sender.js';
-import { type PgServer, startPostgres } from '../helpers/postgres.js';
-import { makeServerDir, removeServerDir } from '../helpers/server-process.js';
-import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 
 /**
  * PostgreSQL stopped for 20 s under a running cluster: every node keeps hearing and serving from
@@ -16,43 +12,7 @@ import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../help
 
 const OUTAGE_MS = 20_000;
 
-let pg: PgServer;
-let dir: string;
-let webhook: Standin<ReceivedWebhook>;
-let nodes: ClusterNodeProcess[];
-let fleet: FleetSender;
-
-beforeAll(async () => {
-  pg = await startPostgres();
-  dir = makeServerDir('hbd-outage-');
-  webhook = await startWebhookStandin();
-  nodes = await startCluster({
-    dir,
-    store: await pg.createDatabase(),
-    names: ['a', 'b', 'c'],
-    lease: 2,
-    shared: {
-      interval: 1,
-      grace: 3,
-      notify: { group_wait: 0, restart_grace: 0, retry_min: 1, webhook: { url: `${webhook.url}/hooks/hbd` } },
-    },
-  });
-  fleet = new FleetSender({
-    count: 30,
-    prefix: 'o',
-    intervalMs: 1000,
-    route: () => nodes.map((n) => n.udpPort),
-  });
-  fleet.start();
-}, 120_000);
-
-afterAll(async () => {
-  await fleet?.close();
-  await Promise.all((nodes ?? []).map((node) => node.kill()));
-  await webhook?.close();
-  await pg?.destroy();
-  if (dir) removeServerDir(dir);
-});
+const cluster = useTestCluster({ name: 'outage', webhook: true, fleet: { count: 30, prefix: 'o' } });
 
 /** CPU seconds (user + system) the process has used, from /proc. */
 function cpuSeconds(pid: number): number {
@@ -62,9 +22,9 @@ function cpuSeconds(pid: number): number {
 
 /** The log lines about leading, from every node, for a failure to explain itself. */
 const roleLines = () =>
-  nodes.flatMap((node) =>
+  cluster.nodes.flatMap((node) =>
     node.serving.logs
-      .filter((line) => /lead|closing with|store/.test(String(line.msg)))
+      .filter((line) => /lead|closing with|cluster.store/.test(String(line.msg)))
       .map((line) => `${node.name} ${line.time} ${line.msg}`),
   );
 
@@ -72,19 +32,19 @@ const errorLines = (node: ClusterNodeProcess) =>
   node.serving.logs.filter((line) => line.level === 'error' || line.level === 50);
 
 it('a 20 s database outage: heard and served from memory, degraded, then everything stored and announced once', async () => {
-  const leader = await leaderOf(nodes);
+  const leader = await leaderOf(cluster.nodes);
   await eventually(async () => {
     const { messages } = (await leader.get('/api/outbox?state=pending')) as { messages: unknown[] };
     expect(messages).toEqual([]);
   }, 20_000);
-  const errorsBefore = nodes.map((node) => errorLines(node).length);
+  const errorsBefore = cluster.nodes.map((node) => errorLines(node).length);
 
-  await pg.stop();
+  await cluster.pg.stop();
   const stoppedAt = performance.now();
   // Goes down while nothing can be recorded.
-  fleet.silence(['o0000']);
+  cluster.fleet.silence(['o0000']);
 
-  for (const node of nodes) {
+  for (const node of cluster.nodes) {
     await eventually(async () => {
       const health = (await node.get('/healthz')) as { ok: boolean; degraded?: string[] };
       expect(health.ok).toBe(true);
@@ -94,7 +54,7 @@ it('a 20 s database outage: heard and served from memory, degraded, then everyth
     expect(host.state).toBe('up');
   }
   // No busy loop: over a few seconds of the outage, each node uses a fraction of a core.
-  const pids = nodes.map((node) => node.serving.process.pid!);
+  const pids = cluster.nodes.map((node) => node.serving.process.pid!);
   const cpuBefore = pids.map(cpuSeconds);
   const windowStart = performance.now();
   await eventually(() => performance.now() - windowStart >= 4000, 10_000);
@@ -102,19 +62,19 @@ it('a 20 s database outage: heard and served from memory, degraded, then everyth
   for (const [i, pid] of pids.entries())
     expect((cpuSeconds(pid) - cpuBefore[i]!) / seconds).toBeLessThan(0.5);
   // Nothing announced that could not be recorded.
-  expect(webhook.requests.flatMap((request) => request.body.hosts.map((host) => host.name))).not.toContain(
-    'o0000',
-  );
+  expect(
+    cluster.webhook.requests.flatMap((request) => request.body.hosts.map((host) => host.name)),
+  ).not.toContain('o0000');
 
   await eventually(() => performance.now() - stoppedAt >= OUTAGE_MS, OUTAGE_MS + 5000);
-  for (const node of nodes) {
+  for (const node of cluster.nodes) {
     // A few lines at the start of the outage, one per thing that failed, not one per attempt.
-    expect(errorLines(node).length - errorsBefore[nodes.indexOf(node)]!).toBeLessThanOrEqual(8);
+    expect(errorLines(node).length - errorsBefore[cluster.nodes.indexOf(node)]!).toBeLessThanOrEqual(8);
     expect(node.serving.process.exitCode).toBeNull();
   }
-  await pg.start();
+  await cluster.pg.start();
 
-  const next = await leaderOf(nodes, 30_000);
+  const next = await leaderOf(cluster.nodes, 30_000);
   await eventually(async () => {
     const events = (await next.get('/api/events?host=o0000')) as { to: string | null; reason: string }[];
     expect(
@@ -123,17 +83,17 @@ it('a 20 s database outage: heard and served from memory, degraded, then everyth
     ).toEqual(['down', 'up']);
   }, 60_000);
   await eventually(() => {
-    const announced = webhook.requests.filter((request) =>
+    const announced = cluster.webhook.requests.filter((request) =>
       request.body.hosts.some((host) => host.name === 'o0000' && host.state === 'down'),
     );
     expect(announced).toHaveLength(1);
   }, 60_000);
-  for (const node of nodes) {
+  for (const node of cluster.nodes) {
     await eventually(async () => {
       const health = (await node.get('/healthz')) as { degraded?: unknown[] };
       expect(health.degraded).toBeUndefined();
     }, 60_000);
   }
-  const keys = webhook.requests.map((request) => request.body.dedup_key);
+  const keys = cluster.webhook.requests.map((request) => request.body.dedup_key);
   expect(keys.length).toBe(new Set(keys).size);
 }, 240_000);

@@ -2,16 +2,12 @@ import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
 import { runHbd } from '../helpers/cli.js';
-import { API_TOKEN, type ClusterNodeProcess, leaderOf, startCluster } from '../helpers/cluster.js';
+import { API_TOKEN, type ClusterNodeProcess, leaderOf, useTestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
-import { FleetSender } from '../helpers/fleet-sender.js';
-import { type PgServer, startPostgres } from '../helpers/postgres.js';
-import { makeServerDir, removeServerDir } from '../helpers/server-process.js';
-import { type ReceivedWebhook, type Standin, startWebhookStandin } from '../helpers/standins/webhook.js';
 import { parseExposition } from '../prometheus/exposition.js';
 import { findPromtool, PROMTOOL_MISSING, promtool } from '../prometheus/promtool.js';
 
@@ -20,49 +16,19 @@ import { findPromtool, PROMTOOL_MISSING, promtool } from '../prometheus/promtool
 const SECRET = 'the-key-of-signed1-0123456789abcdef';
 const PASSWORD = 'correct horse battery staple';
 
-let pg: PgServer;
-let dir: string;
-let webhook: Standin<ReceivedWebhook>;
-let nodes: ClusterNodeProcess[];
-let fleet: FleetSender;
-
-beforeAll(async () => {
-  pg = await startPostgres();
-  dir = makeServerDir('hbd-shared-');
-  webhook = await startWebhookStandin();
-  nodes = await startCluster({
-    dir,
-    store: await pg.createDatabase(),
-    names: ['a', 'b', 'c'],
-    lease: 2,
-    shared: {
-      interval: 1,
-      grace: 3,
-      keys: { signed1: SECRET },
-      auth_users: { ops: { password: await hashPassword(PASSWORD), role: 'admin' } },
-      notify: { group_wait: 0, restart_grace: 0, webhook: { url: `${webhook.url}/hooks/hbd` } },
-    },
-  });
-  fleet = new FleetSender({
-    count: 20,
-    prefix: 'w',
-    intervalMs: 1000,
-    route: () => nodes.map((n) => n.udpPort),
-  });
-  fleet.start();
-}, 120_000);
-
-afterAll(async () => {
-  await fleet?.close();
-  await Promise.all((nodes ?? []).map((node) => node.kill()));
-  await webhook?.close();
-  await pg?.destroy();
-  if (dir) removeServerDir(dir);
+const cluster = useTestCluster({
+  name: 'shared',
+  settings: {
+    keys: { signed1: SECRET },
+    auth_users: { ops: { password: await hashPassword(PASSWORD), role: 'admin' } },
+  },
+  webhook: true,
+  fleet: { count: 20, prefix: 'w' },
 });
 
 const follower = async () => {
-  const leader = await leaderOf(nodes);
-  return nodes.find((node) => node !== leader)!;
+  const leader = await leaderOf(cluster.nodes);
+  return cluster.nodes.find((node) => node !== leader)!;
 };
 
 async function metric(node: ClusterNodeProcess, series: string): Promise<number> {
@@ -86,7 +52,7 @@ function sendTo(port: number, datagram: Buffer): Promise<void> {
 
 describe('logins', () => {
   it('a session made on one node works on another, and a logout on that one ends it everywhere', async () => {
-    const [a, b] = nodes;
+    const [a, b] = cluster.nodes;
     const login = await fetch(`${a!.url}/api/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -122,31 +88,33 @@ describe('silences', () => {
       body: JSON.stringify({ pattern: 'w0001', duration: '1h', reason: 'maintenance' }),
     });
     expect(added.status).toBe(201);
-    for (const other of nodes) {
+    for (const other of cluster.nodes) {
       await eventually(async () => {
         const { silences } = (await other.get('/api/silences')) as { silences: { pattern: string }[] };
         expect(silences.map((silence) => silence.pattern)).toContain('w0001');
       }, 1000);
     }
     // w0000 is the control: it goes down with w0001, and only it is announced.
-    fleet.silence(['w0000', 'w0001']);
+    cluster.fleet.silence(['w0000', 'w0001']);
     await eventually(() => {
-      const hosts = webhook.requests.flatMap((request) => request.body.hosts.map((host) => host.name));
+      const hosts = cluster.webhook.requests.flatMap((request) =>
+        request.body.hosts.map((host) => host.name),
+      );
       expect(hosts).toContain('w0000');
     }, 20_000);
-    const leader = await leaderOf(nodes);
+    const leader = await leaderOf(cluster.nodes);
     await eventually(async () => {
       const events = (await leader.get('/api/events?host=w0001')) as { to: string | null }[];
       expect(events.map((event) => event.to)).toContain('down');
     }, 10_000);
-    const hosts = webhook.requests.flatMap((request) => request.body.hosts.map((host) => host.name));
+    const hosts = cluster.webhook.requests.flatMap((request) => request.body.hosts.map((host) => host.name));
     expect(hosts).not.toContain('w0001');
   }, 60_000);
 });
 
 describe('replay protection', () => {
   it('a signed heartbeat accepted by one node is refused when replayed to another, and after that node restarts', async () => {
-    const [a, b] = nodes;
+    const [a, b] = cluster.nodes;
     const datagram = encodeHeartbeat({ host: 'signed1', ts: Date.now() / 1000, seq: 1 }, { secret: SECRET });
     await sendTo(a!.udpPort, datagram);
     await eventually(async () => {
@@ -175,7 +143,7 @@ describe('a follower restarted', () => {
     const node = await follower();
     expect(await node.stop()).toBe(0);
     // A clean stop is a bye: the node's host leaves, and nobody is paged.
-    const leader = await leaderOf(nodes.filter((other) => other !== node));
+    const leader = await leaderOf(cluster.nodes.filter((other) => other !== node));
     await eventually(async () => {
       const events = (await leader.get(`/api/events?host=hbd-node-${node.name}`)) as { to: string | null }[];
       expect(events[0]?.to).toBe('left');
@@ -185,11 +153,11 @@ describe('a follower restarted', () => {
       const view = (await node.get('/api/cluster')) as { nodes: { state: string }[] };
       expect(view.nodes.map((row) => row.state)).toEqual(['up', 'up', 'up']);
     }, 10_000);
-    for (const host of fleet.beating) {
+    for (const host of cluster.fleet.beating) {
       const detail = (await node.get(`/api/hosts/${host}`)) as { state: string };
       expect(detail.state).toBe('up');
     }
-    for (const host of fleet.beating) {
+    for (const host of cluster.fleet.beating) {
       const events = (await leader.get(`/api/events?host=${host}`)) as { to: string | null }[];
       expect(events.map((event) => event.to)).toEqual(['up']);
     }
@@ -198,8 +166,8 @@ describe('a follower restarted', () => {
 
 describe('node names', () => {
   it("a second process with a running node's name refuses to start, and says why", async () => {
-    const [a] = nodes;
-    const twin = join(dir, 'twin.yaml');
+    const [a] = cluster.nodes;
+    const twin = join(cluster.dir, 'twin.yaml');
     const config = readFileSync(a!.configPath, 'utf8')
       .replace(/^hb_port: .*$/m, 'hb_port: 0')
       .replace(/^hbd_port: .*$/m, 'hbd_port: 0');
@@ -213,7 +181,7 @@ describe('node names', () => {
 describe('metrics', () => {
   it('every node says whether it leads, how many nodes are up, and how fast heartbeats travel', async () => {
     let leaders = 0;
-    for (const node of nodes) {
+    for (const node of cluster.nodes) {
       leaders += await metric(node, 'hbd_cluster_leader');
       // As of the node's last read of the others' rows, a second ago at most.
       await eventually(async () => expect(await metric(node, 'hbd_cluster_nodes{state="up"}')).toBe(3), 5000);
@@ -230,7 +198,7 @@ describe('metrics', () => {
     const promtoolPath = findPromtool();
     if (!promtoolPath) throw new Error(PROMTOOL_MISSING);
     const scrape = await (
-      await fetch(`${nodes[0]!.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+      await fetch(`${cluster.nodes[0]!.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
     ).text();
     expect(await promtool(promtoolPath, ['check', 'metrics'], { input: scrape })).toEqual({
       code: 0,

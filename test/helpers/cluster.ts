@@ -1,8 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { stringify } from 'yaml';
 import { type ServingHbd, serveHbd } from './cli.js';
 import { eventually } from './eventually.js';
+import { FleetSender } from './fleet-sender.js';
+import { type PgServer, startPostgres } from './postgres.js';
+import { makeServerDir, removeServerDir } from './server-process.js';
+import { type ReceivedWebhook, type Standin, startWebhookStandin } from './standins/webhook.js';
 
 /** One hbd process of a test cluster: its name, its config file, and the process while it runs. */
 export interface ClusterNodeProcess {
@@ -142,4 +147,106 @@ export async function leaderOf(
     await leader.serving.waitForLog((line) => String(line.msg).includes('leads the cluster now'), 1);
     return leader;
   }, timeoutMs);
+}
+
+export interface TestClusterSpec {
+  /** Names the temp dir. */
+  name: string;
+  lease?: number;
+  /** Config keys every node shares (interval, grace, keys, …). */
+  settings?: Record<string, unknown>;
+  /** A webhook stand-in every node notifies at once: no grouping, no restart grace. */
+  webhook?: boolean;
+  /** Hosts beating every second to every node. */
+  fleet?: { count: number; prefix: string };
+}
+
+/** A cluster's parts while the tests of a file run. */
+export interface TestCluster {
+  readonly pg: PgServer;
+  /** The database URL the nodes share. */
+  readonly store: string;
+  readonly dir: string;
+  readonly nodes: ClusterNodeProcess[];
+  readonly webhook: Standin<ReceivedWebhook>;
+  readonly fleet: FleetSender;
+  /** The nodes whose process is still running. */
+  running(): ClusterNodeProcess[];
+}
+
+/**
+ * Registers the hooks that start three nodes (`a`, `b`, `c`) on a throwaway PostgreSQL before
+ * the file's tests, with a webhook stand-in and a beating fleet if asked, and tear it all down
+ * after them, paused nodes included.
+ */
+export function useTestCluster(spec: TestClusterSpec): TestCluster {
+  let pg: PgServer | undefined;
+  let store = '';
+  let dir: string | undefined;
+  let webhook: Standin<ReceivedWebhook> | undefined;
+  let fleet: FleetSender | undefined;
+  let nodes: ClusterNodeProcess[] = [];
+  const need = <T>(part: T | undefined, what: string): T => {
+    if (part === undefined) throw new Error(`this test cluster has no ${what}`);
+    return part;
+  };
+
+  beforeAll(async () => {
+    pg = await startPostgres();
+    dir = makeServerDir(`hbd-${spec.name}-`);
+    store = await pg.createDatabase();
+    if (spec.webhook) webhook = await startWebhookStandin();
+    const notify = webhook && {
+      notify: { group_wait: 0, restart_grace: 0, retry_min: 1, webhook: { url: `${webhook.url}/hooks/hbd` } },
+    };
+    nodes = await startCluster({
+      dir,
+      store,
+      names: ['a', 'b', 'c'],
+      lease: spec.lease ?? 2,
+      shared: { interval: 1, grace: 3, ...spec.settings, ...notify },
+    });
+    if (spec.fleet) {
+      fleet = new FleetSender({
+        ...spec.fleet,
+        intervalMs: 1000,
+        route: () => nodes.map((node) => node.udpPort),
+      });
+      fleet.start();
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await fleet?.close();
+    for (const node of nodes) node.serving.process.kill('SIGCONT');
+    await Promise.all(nodes.map((node) => node.kill()));
+    await webhook?.close();
+    await pg?.destroy();
+    if (dir) removeServerDir(dir);
+  });
+
+  return {
+    get pg() {
+      return need(pg, 'database');
+    },
+    get store() {
+      return store;
+    },
+    get dir() {
+      return need(dir, 'dir');
+    },
+    get nodes() {
+      return nodes;
+    },
+    get webhook() {
+      return need(webhook, 'webhook stand-in');
+    },
+    get fleet() {
+      return need(fleet, 'fleet');
+    },
+    running: () =>
+      nodes.filter(
+        (node) => node.serving.process.exitCode === null && node.serving.process.signalCode === null,
+      ),
+  };
 }

@@ -18,13 +18,18 @@ export class UdpBalancer {
 
   async start(): Promise<void> {
     this.#socket.on('message', (datagram) => {
-      const live = this.#backends.filter((port) => !this.#down.has(port));
-      if (live.length === 0) return;
       const host = /(?:^|\s)host=(\S+)/.exec(datagram.toString('latin1'))?.[1] ?? '';
-      this.#out.send(datagram, live[hashOf(host) % live.length]!, '127.0.0.1');
+      const port = this.routeOf(host);
+      if (port !== undefined) this.#out.send(datagram, port, '127.0.0.1');
     });
     await new Promise<void>((resolve) => this.#socket.bind(0, '127.0.0.1', resolve));
     this.port = this.#socket.address().port;
+  }
+
+  /** The node port a host's heartbeats go to now, if any node is up. */
+  routeOf(host: string): number | undefined {
+    const live = this.#backends.filter((port) => !this.#down.has(port));
+    return live.length === 0 ? undefined : live[hashOf(host) % live.length];
   }
 
   markDown(port: number): void {
