@@ -14,3 +14,8 @@ export function nodeHostName(node: string): string {
 export function isNodeHost(host: string): boolean {
   return host.startsWith(NODE_HOST_PREFIX);
 }
+
+/** The node a node host stands for, or undefined for any other host. */
+export function nodeOfHost(host: string): string | undefined {
+  return isNodeHost(host) ? host.slice(NODE_HOST_PREFIX.length) : undefined;
+}

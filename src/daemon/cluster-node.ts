@@ -1,7 +1,7 @@
 import { EventsTail } from '../cluster/events-tail.js';
 import type { PropagationLag } from '../cluster/lag.js';
 import { LeaderLease } from '../cluster/lease.js';
-import { NODE_BEAT_SECONDS, nodeHostName } from '../cluster/node-host.js';
+import { NODE_BEAT_SECONDS, nodeHostName, nodeOfHost } from '../cluster/node-host.js';
 import type { RoleSink } from '../cluster/role-sink.js';
 import type { BeatShare } from '../cluster/share.js';
 import type { ClusterStatus } from '../cluster/status.js';
@@ -156,6 +156,19 @@ export class ClusterNode {
     await this.#tail.stop();
     await this.#deps.share.stop();
     await this.#stopListening?.();
+  }
+
+  /**
+   * A node's host was forgotten (here or on another node): the operator retired that node, so
+   * its row goes too. A node still running puts its row back at its next report.
+   */
+  hostForgotten(host: string): void {
+    const retired = nodeOfHost(host);
+    if (retired === undefined) return;
+    this.#nodes = this.#nodes.filter((row) => row.name !== retired);
+    this.#deps.backend
+      .forgetNode(retired)
+      .catch((error) => this.#databaseFailed(`forgetting hbd node ${retired}`, error));
   }
 
   reload(): void {

@@ -33,10 +33,14 @@ export function leaderNotify(term: () => LeaderTerm | undefined): LeaderNotify {
 
 export type LeaderDns = Pick<DnsPublisher, 'status' | 'sync' | 'stats'>;
 
-/** The DNS publisher as the API sees it: the current leader term's, with counters kept across terms. */
+/**
+ * The DNS publisher as the API sees it: the current leader term's, with counters kept across
+ * terms. A cluster node that does not lead shows what the leader stored (`stored`).
+ */
 export function leaderDns(
   term: () => LeaderTerm | undefined,
   leader: () => string | null | undefined,
+  stored?: Pick<DnsPublisher, 'status'>,
 ): LeaderDns {
   const stats = { updates: 0, failures: 0 };
   let counted: { publisher: DnsPublisher; updates: number; failures: number } | undefined;
@@ -52,7 +56,10 @@ export function leaderDns(
     return publisher;
   };
   return {
-    status: (host) => current()?.status(host),
+    status: (host) => {
+      const publisher = current();
+      return publisher ? publisher.status(host) : stored?.status(host);
+    },
     sync(host) {
       const publisher = current();
       if (!publisher) {

@@ -1,3 +1,4 @@
+import { fencedUpdater } from '../cluster/fenced-dns.js';
 import type { Config } from '../config/schema.js';
 import { DnsPublisher } from '../dns/publisher.js';
 import type { Bus } from '../lib/bus.js';
@@ -27,6 +28,8 @@ export interface LeaderTermDeps {
   push: PushPings;
   /** Monotonic ms when this process started hearing: the restart grace counts from then, not from the term. */
   heardSince: number;
+  /** Whether this node still holds its lease by its own clock (a cluster node); checked before each DNS update. */
+  leads?: () => boolean;
 }
 
 /**
@@ -65,10 +68,12 @@ export class LeaderTerm {
       now: () => clock.wall(),
       log,
     });
+    const dnsOptions = config.dyndomains.length > 0 ? dnsPublisherOptionsOf(config) : undefined;
     this.dns =
-      config.dyndomains.length > 0
+      dnsOptions !== undefined
         ? new DnsPublisher({
-            ...dnsPublisherOptionsOf(config),
+            settings: dnsOptions.settings,
+            updater: deps.leads ? fencedUpdater(dnsOptions.updater, deps.leads) : dnsOptions.updater,
             store: store.dns,
             bus,
             clock,

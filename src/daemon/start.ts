@@ -4,6 +4,7 @@ import { PropagationLag } from '../cluster/lag.js';
 import { isNodeHost, NODE_HOST_PREFIX } from '../cluster/node-host.js';
 import { RoleSink } from '../cluster/role-sink.js';
 import { BeatShare, PROPAGATION_SLACK_MS } from '../cluster/share.js';
+import { StoredDnsView } from '../cluster/stored-dns.js';
 import type { Config } from '../config/schema.js';
 import { Access } from '../http/access.js';
 import { createApi } from '../http/app.js';
@@ -157,7 +158,14 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
     };
     // A cluster node stores through the writer of its current leader term, if any; a single node always leads.
     let share: BeatShare | undefined;
-    const roleSink = clusterBackend && new RoleSink({ forgotten: (host) => share?.forgotten(host) });
+    const roleSink =
+      clusterBackend &&
+      new RoleSink({
+        forgotten: (host) => {
+          share?.forgotten(host);
+          clusterNode?.hostForgotten(host);
+        },
+      });
     const writer: HostWriter = roleSink ?? (await store.openWriter(writerOptions));
     // Stopped after everything that writes through it, before the store: the final flush.
     lifecycle.adopt({ name: 'store writer', stop: () => writer.close() });
@@ -237,6 +245,7 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
         silences,
         push,
         heardSince,
+        leads: clusterBackend && (() => clusterNode?.fenceToken() !== undefined),
       });
     let singleTerm: LeaderTerm | undefined;
     const lag = new PropagationLag();
@@ -306,11 +315,26 @@ export async function startDaemon(initialConfig: Config, deps: DaemonDeps): Prom
       });
     }
     const notify = leaderNotify(() => singleTerm ?? clusterNode?.term);
+    const storedDns =
+      clusterNode && config.dyndomains.length > 0
+        ? lifecycle.add(
+            new StoredDnsView({
+              store: store.dns,
+              bus,
+              onError: (error) =>
+                log.error(
+                  { err: error },
+                  "cannot read the leader's DNS records; reading again at the next change",
+                ),
+            }),
+          )
+        : undefined;
     const dns =
       config.dyndomains.length > 0
         ? leaderDns(
             () => singleTerm ?? clusterNode?.term,
             () => clusterNode?.status().leader,
+            storedDns,
           )
         : undefined;
 

@@ -56,6 +56,22 @@ export interface DnsStatus {
   pending: boolean;
 }
 
+/** A host's DNS from what was published for it and what waits to be: undefined when neither exists. */
+export function dnsStatusOf(
+  published: PublishedRecords | undefined,
+  queued?: Pick<DesiredRecords, 'name'>,
+): DnsStatus | undefined {
+  if (!published && !queued) return undefined;
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    name: published?.name ?? queued!.name,
+    published: { A: published?.A ?? null, AAAA: published?.AAAA ?? null },
+    last_success: iso(published?.lastSuccess ?? null),
+    last_error: published?.lastError ?? null,
+    pending: queued !== undefined,
+  };
+}
+
 const FAMILIES = [
   ['A', 'ip4'],
   ['AAAA', 'ip6'],
@@ -104,17 +120,7 @@ export class DnsPublisher {
   }
 
   status(host: string): DnsStatus | undefined {
-    const published = this.#published.get(host);
-    const queued = this.#queued.get(host);
-    if (!published && !queued) return undefined;
-    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-    return {
-      name: published?.name ?? queued!.name,
-      published: { A: published?.A ?? null, AAAA: published?.AAAA ?? null },
-      last_success: iso(published?.lastSuccess ?? null),
-      last_error: published?.lastError ?? null,
-      pending: queued !== undefined,
-    };
+    return dnsStatusOf(this.#published.get(host), this.#queued.get(host));
   }
 
   /** Re-sends the records of one host, or of every host, whatever was published before. */

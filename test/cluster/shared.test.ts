@@ -218,3 +218,38 @@ describe('metrics', () => {
     expect([...names].filter((name) => !doc.includes(`| \`${name}`))).toEqual([]);
   });
 });
+
+describe('a node retired', () => {
+  it('forgetting its host on any node removes it from the fleet and from the cluster, everywhere', async () => {
+    const retired = await follower();
+    await retired.kill();
+    const running = cluster.running();
+    const leader = await leaderOf(running);
+    await eventually(async () => {
+      const events = (await leader.get(`/api/events?host=hbd-node-${retired.name}`)) as {
+        to: string | null;
+      }[];
+      expect(events[0]?.to).toBe('down');
+    }, 20_000);
+    const asked = running.find((node) => node !== leader)!;
+    const result = await runHbd([
+      'forget',
+      `hbd-node-${retired.name}`,
+      '--url',
+      asked.url,
+      '--token',
+      API_TOKEN,
+    ]);
+    expect(result).toMatchObject({ code: 0, stdout: `forgot hbd-node-${retired.name}\n` });
+    for (const node of running) {
+      await eventually(async () => {
+        const view = (await node.get('/api/cluster')) as { nodes: { name: string; state: string }[] };
+        expect(view.nodes.map((row) => `${row.name} ${row.state}`)).toEqual(
+          running.map((other) => `${other.name} up`).sort(),
+        );
+        const hosts = (await node.get('/api/hosts')) as { name: string }[];
+        expect(hosts.map((host) => host.name)).not.toContain(`hbd-node-${retired.name}`);
+      }, 10_000);
+    }
+  }, 60_000);
+});

@@ -153,8 +153,8 @@ export interface TestClusterSpec {
   /** Names the temp dir. */
   name: string;
   lease?: number;
-  /** Config keys every node shares (interval, grace, keys, …). */
-  settings?: Record<string, unknown>;
+  /** Config keys every node shares (interval, grace, keys, …); a function is read once the file's earlier hooks ran. */
+  settings?: Record<string, unknown> | (() => Record<string, unknown>);
   /** A webhook stand-in every node notifies at once: no grouping, no restart grace. */
   webhook?: boolean;
   /** Hosts beating every second to every node. */
@@ -204,7 +204,12 @@ export function useTestCluster(spec: TestClusterSpec): TestCluster {
       store,
       names: ['a', 'b', 'c'],
       lease: spec.lease ?? 2,
-      shared: { interval: 1, grace: 3, ...spec.settings, ...notify },
+      shared: {
+        interval: 1,
+        grace: 3,
+        ...(typeof spec.settings === 'function' ? spec.settings() : spec.settings),
+        ...notify,
+      },
     });
     if (spec.fleet) {
       fleet = new FleetSender({

@@ -30,6 +30,28 @@ function watch(page: Page, problems: string[]): void {
   });
 }
 
+/**
+ * Waits for a locator; if it never shows, fails with what the page showed instead and what
+ * the daemon logged at warn or above, so a failure on a busy machine explains itself.
+ */
+async function waitOrExplain(page: Page, hbd: TestDaemon, selector: string, timeout = 20_000): Promise<void> {
+  try {
+    await page.locator(selector).waitFor({ timeout });
+  } catch (error) {
+    const shown = await page
+      .locator('#app')
+      .textContent({ timeout: 1000 })
+      .catch((reason: Error) => `(unreadable: ${reason.message})`);
+    const logged = hbd.logs
+      .filter((line) => Number(line.level) >= 40)
+      .map((line) => `${String(line.msg)} ${line.err ? JSON.stringify(line.err) : ''}`);
+    throw new Error(
+      `${selector} did not show within ${timeout} ms.\nThe page showed:\n${shown}\nhbd logged:\n${logged.join('\n')}`,
+      { cause: error },
+    );
+  }
+}
+
 /** Counts the page's requests for /api/cluster. */
 function countClusterRequests(page: Page): { count: number } {
   const seen = { count: 0 };
@@ -118,9 +140,8 @@ describe('the cluster panel on a cluster node', () => {
     if (missing || !hbd) return context.skip(missing);
     const requests = countClusterRequests(page);
     await page.goto(hbd.url('/'));
+    await waitOrExplain(page, hbd, '.row[data-host="hbd-node-a"] .b-node');
     const nodeHost = page.locator('.row[data-host="hbd-node-a"]');
-    await nodeHost.waitFor({ timeout: 20_000 });
-    await nodeHost.locator('.b-node').waitFor({ timeout: 20_000 });
     expect(await nodeHost.locator('.badge[data-state]').getAttribute('data-state')).toBe('up');
     // Polled, not asked once: the panel follows a leader change without a reload.
     await eventually(() => requests.count >= 3, 30_000);
