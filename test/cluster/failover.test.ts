@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { leaderOf, useTestCluster } from '../helpers/cluster.js';
+import { type ClusterNodeProcess, leaderOf, useTestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
 
 /**
@@ -40,6 +40,56 @@ function downsAnnounced(): Map<string, number> {
   return counts;
 }
 
+/**
+ * Waits for `check`; on a timeout, says what each part knew of the dying hosts: every node's
+ * view, the stored events, triggers and outbox, the stand-in's refusals, the leader's warnings.
+ */
+async function eventuallyOrExplain(
+  check: () => void,
+  about: { dying: readonly string[]; leader: ClusterNodeProcess },
+): Promise<void> {
+  try {
+    await eventually(check, 30_000);
+  } catch (error) {
+    const { dying, leader } = about;
+    const views = await Promise.all(
+      cluster.running().flatMap((node) =>
+        dying.map(async (host) => {
+          const view = await node.get(`/api/hosts/${host}`).catch((reason: unknown) => String(reason));
+          return `${node.name} ${host}: ${JSON.stringify(view)}`;
+        }),
+      ),
+    );
+    const stored = async (sql: string) =>
+      (await cluster.pg.query(cluster.store, sql, [dying])).rows.map((row) => JSON.stringify(row));
+    const events = await stored('SELECT * FROM events WHERE host = ANY($1) ORDER BY id');
+    const triggers = await stored('SELECT * FROM notify_triggers WHERE host = ANY($1) ORDER BY id');
+    const outbox = await stored(
+      `SELECT id, dedup_key, state, attempts, last_error FROM outbox
+        WHERE EXISTS (SELECT 1 FROM unnest($1::text[]) AS h WHERE notification::text LIKE '%' || h || '%')`,
+    );
+    const logged = leader.serving.logs
+      .filter((line) => Number(line.level) >= 40)
+      .map((line) => JSON.stringify(line));
+    throw new Error(
+      [
+        `leader ${leader.name}; what each part knew of ${dying.join(', ')}:`,
+        ...views,
+        'events:',
+        ...events,
+        'triggers:',
+        ...triggers,
+        'outbox:',
+        ...outbox,
+        `refused by the stand-in: ${JSON.stringify(cluster.webhook.rejected)}`,
+        'the leader warned:',
+        ...logged,
+      ].join('\n'),
+      { cause: error },
+    );
+  }
+}
+
 describe('killing the leader with kill -9', () => {
   it(`${TRIALS} times in a row: a new leader within lease + 2 s, no false alarm, no lost event, each notification once`, async () => {
     const failovers: number[] = [];
@@ -63,10 +113,13 @@ describe('killing the leader with kill -9', () => {
       expect(tookMs).toBeLessThan((LEASE_S + 2) * 1000);
 
       // The hosts that stopped are declared down by the new leader, and announced.
-      await eventually(() => {
-        const downs = downsAnnounced();
-        for (const host of dying) expect(downs.get(host)).toBe(1);
-      }, 30_000);
+      await eventuallyOrExplain(
+        () => {
+          const downs = downsAnnounced();
+          for (const host of dying) expect(downs.get(host)).toBe(1);
+        },
+        { dying, leader: next },
+      );
       if (trial === 0) {
         // A node that stops is announced like a host.
         await eventually(() => expect(downsAnnounced().get(`hbd-node-${leader.name}`)).toBe(1), 30_000);

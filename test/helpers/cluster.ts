@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { stringify } from 'yaml';
 import { type ServingHbd, serveHbd } from './cli.js';
 import { eventually } from './eventually.js';
@@ -174,6 +174,37 @@ export interface TestCluster {
   running(): ClusterNodeProcess[];
 }
 
+/** Waits until every node shows every host of the fleet up, and the database holds them all. */
+async function fleetHeard(
+  nodes: readonly ClusterNodeProcess[],
+  store: string,
+  pg: PgServer,
+  hosts: readonly string[],
+): Promise<void> {
+  const names = new Set(hosts);
+  for (const node of nodes) {
+    await eventually(async () => {
+      // From the per-host series: the host list is rationed per client, the scrape is not.
+      const text = await (
+        await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+      ).text();
+      const up = [...text.matchAll(/^hbd_host_up\{host="([^"]+)"\} 1$/gm)].filter((match) =>
+        names.has(match[1]!),
+      );
+      if (up.length !== names.size)
+        throw new Error(`${node.name} shows ${up.length} of ${names.size} hosts up`);
+    }, 30_000);
+  }
+  await eventually(async () => {
+    const { rows } = await pg.query<{ count: string }>(
+      store,
+      'SELECT count(*) AS count FROM hosts WHERE name = ANY($1)',
+      [[...names]],
+    );
+    expect(Number(rows[0]?.count)).toBe(names.size);
+  }, 30_000);
+}
+
 /**
  * Registers the hooks that start three nodes (`a`, `b`, `c`) on a throwaway PostgreSQL before
  * the file's tests, with a webhook stand-in and a beating fleet if asked, and tear it all down
@@ -218,6 +249,10 @@ export function useTestCluster(spec: TestClusterSpec): TestCluster {
         route: () => nodes.map((node) => node.udpPort),
       });
       fleet.start();
+      // A test begins with the fleet beating: every node has heard every host, and the
+      // leader has stored each one's arrival. A host silenced before its first beat would
+      // never exist, and could never go down.
+      await fleetHeard(nodes, store, pg, fleet.hosts);
     }
   }, 120_000);
 
