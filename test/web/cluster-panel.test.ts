@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, recordTraffic, waitOrExplain } from '../helpers/browser.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 import { eventually } from '../helpers/eventually.js';
 import { type PgServer, postgresMissing, startPostgres } from '../helpers/postgres.js';
@@ -30,28 +30,6 @@ function watch(page: Page, problems: string[]): void {
   });
 }
 
-/**
- * Waits for a locator; if it never shows, fails with what the page showed instead and what
- * the daemon logged at warn or above, so a failure on a busy machine explains itself.
- */
-async function waitOrExplain(page: Page, hbd: TestDaemon, selector: string, timeout = 20_000): Promise<void> {
-  try {
-    await page.locator(selector).waitFor({ timeout });
-  } catch (error) {
-    const shown = await page
-      .locator('#app')
-      .textContent({ timeout: 1000 })
-      .catch((reason: Error) => `(unreadable: ${reason.message})`);
-    const logged = hbd.logs
-      .filter((line) => Number(line.level) >= 40)
-      .map((line) => `${String(line.msg)} ${line.err ? JSON.stringify(line.err) : ''}`);
-    throw new Error(
-      `${selector} did not show within ${timeout} ms.\nThe page showed:\n${shown}\nhbd logged:\n${logged.join('\n')}`,
-      { cause: error },
-    );
-  }
-}
-
 /** Counts the page's requests for /api/cluster. */
 function countClusterRequests(page: Page): { count: number } {
   const seen = { count: 0 };
@@ -70,6 +48,7 @@ describe('the cluster panel on a single node', () => {
     hbd = await startTestDaemon();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     watch(page, problems);
+    recordTraffic(page);
   }, 60_000);
 
   afterAll(async () => {
@@ -84,8 +63,8 @@ describe('the cluster panel on a single node', () => {
     await page.goto(hbd.url('/'));
     expect((await answered).status()).toBe(404);
     // The page has taken the answer in: it knows it is on a single node.
-    await page.locator('section.fleet[data-cluster="single"]').waitFor({ timeout: 20_000 });
-    await page.locator('.row[data-host="web1"]').waitFor({ timeout: 20_000 });
+    await waitOrExplain(page, 'section.fleet[data-cluster="single"]', { logs: hbd.logs });
+    await waitOrExplain(page, '.row[data-host="web1"]', { logs: hbd.logs });
     expect(await page.locator('.cluster').count()).toBe(0);
     expect(await page.locator('.b-node').count()).toBe(0);
     // A single node is asked once per visit, not polled.
@@ -108,6 +87,7 @@ describe('the cluster panel on a cluster node', () => {
     hbd = await startTestDaemon({ store, cluster: { node: 'a', lease: 2 } });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     watch(page, problems);
+    recordTraffic(page);
   }, 120_000);
 
   afterAll(async () => {
@@ -120,10 +100,11 @@ describe('the cluster panel on a cluster node', () => {
     if (missing || !hbd) return context.skip(missing);
     const node = page.locator('.cluster .cluster-node[data-node="a"]');
     await page.goto(hbd.url('/'));
-    await page.locator('section.fleet[data-cluster="node"]').waitFor({ timeout: 20_000 });
-    await page
-      .locator('.cluster .cluster-node[data-node="a"][data-leader="true"]')
-      .waitFor({ timeout: 30_000 });
+    await waitOrExplain(page, 'section.fleet[data-cluster="node"]', { logs: hbd.logs });
+    await waitOrExplain(page, '.cluster .cluster-node[data-node="a"][data-leader="true"]', {
+      timeout: 30_000,
+      logs: hbd.logs,
+    });
     expect(await node.getAttribute('data-state')).toBe('up');
     expect(await node.getAttribute('aria-current')).toBe('true');
     const text = (await node.textContent()) ?? '';
@@ -140,7 +121,7 @@ describe('the cluster panel on a cluster node', () => {
     if (missing || !hbd) return context.skip(missing);
     const requests = countClusterRequests(page);
     await page.goto(hbd.url('/'));
-    await waitOrExplain(page, hbd, '.row[data-host="hbd-node-a"] .b-node');
+    await waitOrExplain(page, '.row[data-host="hbd-node-a"] .b-node', { logs: hbd.logs });
     const nodeHost = page.locator('.row[data-host="hbd-node-a"]');
     expect(await nodeHost.locator('.badge[data-state]').getAttribute('data-state')).toBe('up');
     // Polled, not asked once: the panel follows a leader change without a reload.

@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { startDaemon } from '../../src/daemon/start.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, recordTraffic, waitOrExplain } from '../helpers/browser.js';
 import { getJson, startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // The functions given to page.evaluate() run in Chromium, but this file is compiled for Node,
@@ -320,6 +320,7 @@ describe('the dashboard when reading needs a login', () => {
     await hbd.send('host=web7 msg="behind the login"');
     page = await browser.newPage();
     watch(page, problems);
+    recordTraffic(page);
   }, 60_000);
 
   afterAll(async () => {
@@ -329,8 +330,8 @@ describe('the dashboard when reading needs a login', () => {
 
   it('asks to log in, then shows the fleet; an admin silences without the API token', SLOW, async () => {
     await page.goto(hbd.url('/'));
+    await waitOrExplain(page, 'form.login-form', { timeout: 30_000, logs: hbd.logs });
     const form = page.locator('form.login-form');
-    await form.waitFor();
     await form.locator('input[name="user"]').fill('alice');
     await form.locator('input[name="password"]').fill('wrong password');
     await form.locator('button[type="submit"]').click();

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, recordTraffic, waitOrExplain } from '../helpers/browser.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
 
 // The dashboard of a real hbd whose hosts are jobs that ping over HTTP: their open runs, their
@@ -30,6 +30,7 @@ beforeAll(async () => {
     },
   });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  recordTraffic(page);
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
     if (message.type() === 'error' && !/Failed to load resource|WebSocket connection/.test(message.text())) {
@@ -60,7 +61,7 @@ describe('the dashboard, for jobs that ping over HTTP', () => {
     await ping(`/ping/${BACKUP}/start?rid=${RID}`);
     await ping(`/api/push/${KUMA}?status=up&msg=OK&ping=42`);
     await page.goto(hbd.url('/'));
-    await page.locator('.row[data-host="kuma-job"]').waitFor({ timeout: 20_000 });
+    await waitOrExplain(page, '.row[data-host="kuma-job"]', { logs: hbd.logs });
     await expect.poll(() => runOf('backup').textContent()).toMatch(/^running since \d\d:\d\d:\d\d, \d+s$/);
     expect(await runOf('kuma-job').count()).toBe(0);
     // "running" finds the jobs that are running.
