@@ -79,6 +79,12 @@ let lastViewRefresh = 0;
 let viewTimer: ReturnType<typeof setTimeout> | undefined;
 
 /**
+ * The longest queued frames wait when the browser draws no animation frame: a tab that is
+ * covered, off screen or starved of CPU may get none, and must still follow the fleet.
+ */
+const FLUSH_FALLBACK_MS = 100;
+
+/**
  * Queues a frame from /ws. Frames are applied together once per animation frame, so a
  * burst of a thousand heartbeats costs one redraw, not a thousand.
  */
@@ -88,7 +94,18 @@ export function receive(frame: FeedFrame): void {
   flushScheduled = true;
   // A hidden tab gets no animation frames; keep applying, rarely, so the queue stays short.
   if (document.hidden) setTimeout(flush, 1000);
-  else requestAnimationFrame(flush);
+  else onNextFrame(flush, FLUSH_FALLBACK_MS);
+}
+
+/** Calls `callback` once, at the next animation frame or after `fallbackMs`, whichever comes first. */
+function onNextFrame(callback: () => void, fallbackMs: number): void {
+  const once = () => {
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+    callback();
+  };
+  const frame = requestAnimationFrame(once);
+  const timer = setTimeout(once, fallbackMs);
 }
 
 export function setConnection(connection: Connection): void {

@@ -1,4 +1,4 @@
-import { useEffect, useReducer, useRef } from 'preact/hooks';
+import { useLayoutEffect, useReducer, useRef } from 'preact/hooks';
 
 /** A value that tells its subscribers when it changes: the little state management the dashboard needs. */
 export class Observable<T> {
@@ -40,13 +40,16 @@ export function useSelect<T, S>(observable: Observable<T>, select: (value: T) =>
   const selected = select(observable.value);
   const selectedRef = useRef(selected);
   selectedRef.current = selected;
-  useEffect(
-    () =>
-      observable.subscribe(() => {
-        if (!Object.is(selectRef.current(observable.value), selectedRef.current)) redraw(0);
-      }),
-    [observable],
-  );
+  // Subscribed as the render is committed, and checked at once: a change made between the
+  // render and the subscription (an answer that came before the first paint) is not missed.
+  useLayoutEffect(() => {
+    const check = () => {
+      if (!Object.is(selectRef.current(observable.value), selectedRef.current)) redraw(0);
+    };
+    const unsubscribe = observable.subscribe(check);
+    check();
+    return unsubscribe;
+  }, [observable]);
   return selected;
 }
 
