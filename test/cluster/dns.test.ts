@@ -1,7 +1,7 @@
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeHeartbeat } from '../../src/protocol/encode.js';
-import { API_TOKEN, type ClusterNodeProcess, leaderOf, useTestCluster } from '../helpers/cluster.js';
+import { type ClusterNodeProcess, leaderOf, useTestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
 import { type NamedServer, startNamed } from '../helpers/named.js';
 
@@ -53,9 +53,7 @@ async function web1At(ip4: string, nodes: readonly ClusterNodeProcess[]): Promis
 }
 
 async function dnsUpdatesSent(node: ClusterNodeProcess): Promise<number> {
-  const text = await (
-    await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
-  ).text();
+  const text = await node.metrics();
   return Number(/^hbd_dns_updates_total\{outcome="ok"\} (\S+)/m.exec(text)?.[1] ?? 0);
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { API_TOKEN, type ClusterNodeProcess, leaderOf, useTestCluster } from '../helpers/cluster.js';
+import { type ClusterNodeProcess, leaderOf, useTestCluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/eventually.js';
 import { UdpBalancer } from '../helpers/udp-balancer.js';
 
@@ -24,12 +24,8 @@ afterAll(async () => {
   await balancer?.close();
 });
 
-async function metrics(node: ClusterNodeProcess): Promise<string> {
-  return (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).text();
-}
-
 async function accepted(node: ClusterNodeProcess): Promise<number> {
-  return Number(/^hbd_heartbeats_accepted_total (\S+)/m.exec(await metrics(node))?.[1] ?? 0);
+  return Number(/^hbd_heartbeats_accepted_total (\S+)/m.exec(await node.metrics())?.[1] ?? 0);
 }
 
 /** The newest event's id, so a test reads only the events stored after it. */
@@ -57,7 +53,7 @@ it('each node hears a part of the fleet and shows all of it', async () => {
     // From the per-host series: the host list is rationed per client, the scrape is not.
     await eventually(
       async () =>
-        expect((await metrics(node)).match(/^hbd_host_up\{host="lb\d+"\} 1$/gm)).toHaveLength(FLEET),
+        expect((await node.metrics()).match(/^hbd_host_up\{host="lb\d+"\} 1$/gm)).toHaveLength(FLEET),
       20_000,
     );
   }

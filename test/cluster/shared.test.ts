@@ -32,9 +32,7 @@ const follower = async () => {
 };
 
 async function metric(node: ClusterNodeProcess, series: string): Promise<number> {
-  const text = await (
-    await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
-  ).text();
+  const text = await node.metrics();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? 0 : Number(line.split(' ')[1]);
 }
@@ -197,9 +195,7 @@ describe('metrics', () => {
   it("a cluster node's scrape checks clean with promtool, and its cluster series are documented", async () => {
     const promtoolPath = findPromtool();
     if (!promtoolPath) throw new Error(PROMTOOL_MISSING);
-    const scrape = await (
-      await fetch(`${cluster.nodes[0]!.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
-    ).text();
+    const scrape = await cluster.nodes[0]!.metrics();
     expect(await promtool(promtoolPath, ['check', 'metrics'], { input: scrape })).toEqual({
       code: 0,
       output: '',

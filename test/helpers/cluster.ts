@@ -18,6 +18,8 @@ export interface ClusterNodeProcess {
   readonly url: string;
   readonly udpPort: number;
   get(path: string): Promise<unknown>;
+  /** The node's Prometheus scrape. */
+  metrics(): Promise<string>;
   /** SIGKILL to the node process itself, waiting for it to be gone. */
   kill(): Promise<void>;
   /** SIGTERM, waiting for the exit code. */
@@ -105,6 +107,11 @@ async function startNode(options: ClusterOptions, name: string): Promise<Cluster
       if (!response.ok) throw new Error(`${name} GET ${path}: ${response.status} ${await response.text()}`);
       return response.json();
     },
+    async metrics() {
+      const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+      if (!response.ok) throw new Error(`${name} GET /metrics: ${response.status}`);
+      return response.text();
+    },
     async kill() {
       if (serving.process.exitCode !== null || serving.process.signalCode !== null) return;
       serving.process.kill('SIGKILL');
@@ -185,10 +192,7 @@ async function fleetHeard(
   for (const node of nodes) {
     await eventually(async () => {
       // From the per-host series: the host list is rationed per client, the scrape is not.
-      const text = await (
-        await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
-      ).text();
-      const up = [...text.matchAll(/^hbd_host_up\{host="([^"]+)"\} 1$/gm)].filter((match) =>
+      const up = [...(await node.metrics()).matchAll(/^hbd_host_up\{host="([^"]+)"\} 1$/gm)].filter((match) =>
         names.has(match[1]!),
       );
       if (up.length !== names.size)
